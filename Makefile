@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+# hvo_shared: see README.md. Kbuild lists the objects; this file drives it.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+DESTDIR ?=
+PREFIX ?= /usr/local
+KSRC ?= $(HOME)/.cache/hvo_shared/src/linux-source-7.3
+
+# A release tag (v1.2.3) names itself; otherwise VERSION plus the commit.
+VERSION := $(shell git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null | sed 's/^v//')
+ifeq ($(VERSION),)
+VERSION := $(shell cat VERSION)$(shell git rev-parse --short HEAD 2>/dev/null | sed 's/^/-g/')$(shell git rev-parse HEAD >/dev/null 2>&1 && { git diff --quiet HEAD -- src include Kbuild || echo -dirty; })
+endif
+export HVO_SHARED_VERSION := $(VERSION)
+
+DKMS_FILES := src include Kbuild Makefile
+DKMS_SRC := $(DESTDIR)/usr/src/hvo_shared-$(VERSION)
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+version:
+	@echo $(VERSION)
+
+# The module for the running kernel, into /lib/modules/$(KVER)/updates.
+module-install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(KVER)
+
+install: module-install
+
+# A source tree that DKMS can build without git: the version is frozen in.
+dkms-src:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -r $(DKMS_FILES) $(DKMS_SRC)/
+	echo $(VERSION) > $(DKMS_SRC)/VERSION
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
+
+dkms-install: dkms-src
+	dkms install --force hvo_shared/$(VERSION) -k $(KVER)
+
+dkms-uninstall:
+	dkms remove hvo_shared/$(VERSION) --all
+
+# Kernel style: checkpatch from the 7.3 source that tests/vm/prepare unpacks.
+style:
+	$(KSRC)/scripts/checkpatch.pl --no-tree --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $(wildcard src/*.c src/*.h include/*.h)
+
+# The in-VM suite on Debian's 7.3 and 7.2 kernels; ends "N passed, N failed".
+check:
+	tests/check
+
+demo:
+	tests/demo
+
+.PHONY: all module clean version module-install install dkms-src dkms-install \
+	dkms-uninstall style check demo
