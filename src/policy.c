@@ -33,6 +33,26 @@ bool hvo_policy_wants(unsigned int order, int nid)
 	return (READ_ONCE(hvo_orders) & BIT(order)) && node_isset(nid, hvo_nodes);
 }
 
+/* "2M", "1G": the form memparse() reads back. */
+static int hvo_emit_size(char *buf, int at, unsigned long long bytes)
+{
+	static const char units[] = "KMGT";
+	int u = 0;
+
+	bytes >>= 10;
+	while (u < 3 && bytes >= 1024 && !(bytes & 1023)) {
+		bytes >>= 10;
+		u++;
+	}
+	return sysfs_emit_at(buf, at, "%llu%c", bytes, units[u]);
+}
+
+/* Length of a written value without its trailing newline, for messages. */
+static int hvo_val_len(const char *val)
+{
+	return strcspn(val, "\n");
+}
+
 static int hvo_parse_orders(const char *val, unsigned long *orders)
 {
 	char *buf, *cur, *tok;
@@ -74,9 +94,8 @@ static int hvo_hstates_set(const char *val, const struct kernel_param *kp)
 	unsigned long orders;
 
 	if (hvo_parse_orders(val, &orders)) {
-		pr_err("hstates='%s': expected all, none or sizes such as 2M,1G between %luK and %luK\n",
-		       val, (PAGE_SIZE << HVO_MIN_ORDER) >> 10,
-		       (PAGE_SIZE << HVO_MAX_ORDER) >> 10);
+		pr_err("hstates='%.*s': expected all, none or huge page sizes such as 2M,1G\n",
+		       hvo_val_len(val), val);
 		return -EINVAL;
 	}
 	WRITE_ONCE(hvo_orders, orders);
@@ -93,9 +112,11 @@ static int hvo_hstates_get(char *buffer, const struct kernel_param *kp)
 		return sysfs_emit(buffer, "all\n");
 	if (!orders)
 		return sysfs_emit(buffer, "none\n");
-	for_each_set_bit(order, &orders, BITS_PER_LONG)
-		len += sysfs_emit_at(buffer, len, "%s%luK", len ? "," : "",
-				     (PAGE_SIZE << order) >> 10);
+	for_each_set_bit(order, &orders, BITS_PER_LONG) {
+		if (len)
+			len += sysfs_emit_at(buffer, len, ",");
+		len += hvo_emit_size(buffer, len, (u64)PAGE_SIZE << order);
+	}
 	return len + sysfs_emit_at(buffer, len, "\n");
 }
 
@@ -116,8 +137,8 @@ static int hvo_nodes_set(const char *val, const struct kernel_param *kp)
 	}
 	if (nodelist_parse(val, mask) || nodes_empty(mask) ||
 	    !nodes_subset(mask, node_possible_map)) {
-		pr_err("nodes='%s': expected all or a list of existing nodes such as 0-%d\n",
-		       val, nr_node_ids - 1);
+		pr_err("nodes='%.*s': expected all or a list of possible nodes within 0-%d\n",
+		       hvo_val_len(val), val, nr_node_ids - 1);
 		return -EINVAL;
 	}
 	hvo_nodes = mask;

@@ -44,15 +44,6 @@ static unsigned long hvo_lookup_data(const char *name)
 	return addr;
 }
 
-#define HVO_RESOLVE(field, name)					\
-	do {								\
-		hvo_sym.field = (void *)hvo_lookup_data(name);		\
-		if (!hvo_sym.field) {					\
-			pr_err("cannot resolve kernel symbol %s\n", name); \
-			return -ENOENT;					\
-		}							\
-	} while (0)
-
 /**
  * hvo_resolve_symbols - resolve the private data symbols the module needs
  *
@@ -61,15 +52,28 @@ static unsigned long hvo_lookup_data(const char *name)
  */
 int hvo_resolve_symbols(void)
 {
-	HVO_RESOLVE(init_mm, "init_mm");
-	HVO_RESOLVE(hstates, "hstates");
-	HVO_RESOLVE(hugetlb_max_hstate, "hugetlb_max_hstate");
-	HVO_RESOLVE(hugetlb_lock, "hugetlb_lock");
+	const struct {
+		const char *name;
+		void **slot;
+	} wanted[] = {
+		{ "init_mm", (void **)&hvo_sym.init_mm },
+		{ "hstates", (void **)&hvo_sym.hstates },
+		{ "hugetlb_max_hstate", (void **)&hvo_sym.hugetlb_max_hstate },
+		{ "hugetlb_lock", (void **)&hvo_sym.hugetlb_lock },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(wanted); i++) {
+		*wanted[i].slot = (void *)hvo_lookup_data(wanted[i].name);
+		if (!*wanted[i].slot) {
+			pr_err("cannot resolve kernel symbol %s\n", wanted[i].name);
+			return -ENOENT;
+		}
+	}
 
 	/* The kernel's own page tables have a PGD, always. */
 	if (!hvo_sym.init_mm->pgd) {
-		pr_err("init_mm resolved to %px but has no page table\n",
-		       hvo_sym.init_mm);
+		pr_err("init_mm resolved to an mm without a page table\n");
 		return -ENOENT;
 	}
 	return 0;

@@ -1,0 +1,50 @@
+#!/bin/bash
+# Host-side build checks, in the cached build roots (never the host kernel):
+# a warning-free W=1 build, DKMS for 7.3 and 7.2, one readable refusal for
+# 6.12, and kernel style.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../vm/lib.sh"
+
+version=$(make -s -C "$REPO" version)
+
+# build_in ROOT KDIR: build a copy of the DKMS source tree, print the log.
+build_in() {
+	in_root "$1" sh -c "rm -rf /tmp/hvo-build &&
+		cp -r /usr/src/hvo_shared-$version /tmp/hvo-build &&
+		make -C /tmp/hvo-build KDIR=$2 W=1 module 2>&1"
+}
+
+for k in 7.3 7.2; do
+	kernel_vars "$k"
+	"$REPO/tests/vm/install-module" "$k"
+	tap $? "dkms install for $KVER"
+	st=$(in_root "$ROOT" dkms status hvo_shared 2>/dev/null)
+	ok "dkms status says installed for $KVER" -- \
+		grep -q "hvo_shared/$version, $KVER, x86_64: installed" <<<"$st"
+	log=$(build_in "$ROOT" "/lib/modules/$KVER/build")
+	tap $? "W=1 build for $KVER"
+	warn=$(grep -c 'warning:' <<<"$log")
+	is "$warn" 0 "W=1 build for $KVER has no warnings"
+	[ "$warn" = 0 ] || grep 'warning:' <<<"$log" | head -n 5 | sed 's/^/#   /'
+done
+
+kernel_vars 7.3
+old=$(basename "$(ls -d "$ROOT"/usr/src/linux-headers-6.12.*-amd64 | head -n 1)")
+old=${old#linux-headers-}
+log=$(build_in "$ROOT" "/lib/modules/$old/build")
+tap $(( $? == 0 )) "build against $old headers fails"
+errs=$(grep -c 'error:' <<<"$log")
+is "$errs" 1 "  ... with exactly one error line"
+ok "  ... which is the #error naming the missing compound_info" -- \
+	grep -q '#error "hvo_shared: these kernel headers lack mask-encoded compound_info' <<<"$log"
+
+out=$(in_root "$ROOT" dkms build "hvo_shared/$version" -k "$old" 2>&1)
+tap $(( $? == 0 )) "dkms refuses to build for $old"
+ok "  ... and says why: needs Linux 7.2" -- \
+	grep -q "kernel $old is not supported: shared tails need mask-encoded compound_info (Linux 7.2 or later)" <<<"$out"
+
+ksrc=$HVO_CACHE/src/linux-source-7.3
+style=$("$ksrc/scripts/checkpatch.pl" --no-tree --terse -f \
+	"$REPO"/src/*.c "$REPO"/include/*.h 2>&1 | grep -E 'ERROR|WARNING|CHECK')
+is "$style" "" "checkpatch --no-tree -f passes on src/ and include/"
+tap_done
