@@ -2,8 +2,10 @@
 /*
  * hvo_shared: module entry and exit.
  *
- * Load order is check, resolve, publish: nothing is registered until every
+ * Load order is check, resolve, count, hook: nothing is hooked until every
  * check has passed, so a refused load leaves the kernel as it found it.
+ * Unload unhooks first, then waits for tasks still inside a replacement;
+ * optimized folios stay optimized and the kernel's HVO restores them.
  */
 #include <linux/module.h>
 
@@ -27,14 +29,22 @@ static int __init hvo_shared_init(void)
 	if (ret)
 		return ret;
 
-	hvo_state = HVO_STATE_READY;
+	ret = hvo_hooks_install();
+	if (ret) {
+		hvo_stats_exit();
+		return ret;
+	}
+
+	WRITE_ONCE(hvo_state, HVO_STATE_ACTIVE);
 	pr_info("version %s loaded\n", HVO_SHARED_VERSION);
 	return 0;
 }
 
 static void __exit hvo_shared_exit(void)
 {
-	hvo_state = HVO_STATE_UNLOADING;
+	WRITE_ONCE(hvo_state, HVO_STATE_UNLOADING);
+	hvo_hooks_remove();
+	hvo_engine_exit();
 	hvo_stats_exit();
 	pr_info("unloaded\n");
 }

@@ -21,8 +21,6 @@
 #include "hvo_shared.h"
 
 /* Orders whose vmemmap spans at least two pages: the head and a tail. */
-#define HVO_MIN_ORDER	VMEMMAP_TAIL_MIN_ORDER
-#define HVO_MAX_ORDER	MAX_FOLIO_ORDER
 #define HVO_ALL_ORDERS	GENMASK(HVO_MAX_ORDER, HVO_MIN_ORDER)
 
 static unsigned long hvo_orders = HVO_ALL_ORDERS;

@@ -1,28 +1,103 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/debug/hvo_shared/stats: one "key value" pair per line, keys
- * documented in docs/stats.md and never renamed once documented. The file
- * is read-only, so it stays readable under lockdown.
+ * Counters, and /sys/kernel/debug/hvo_shared/stats: one "key value" pair
+ * per line, keys documented in docs/stats.md and never renamed once
+ * documented. The file is read-only, so it stays readable under lockdown.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/utsname.h>
 
 #include "hvo_shared.h"
 
+struct hvo_totals hvo_totals;
+
+/* [node][zone][order - HVO_MIN_ORDER], allocated for nr_node_ids nodes. */
+static struct hvo_zone_stats *hvo_zstats;
 static struct dentry *hvo_debugfs_dir;
 
 static const char *const hvo_state_names[] = {
 	[HVO_STATE_LOADING]	= "loading",
-	[HVO_STATE_READY]	= "ready",
+	[HVO_STATE_ACTIVE]	= "active",
 	[HVO_STATE_UNLOADING]	= "unloading",
 };
 
+static struct hvo_zone_stats *hvo_zs(int nid, int zid, unsigned int order)
+{
+	return &hvo_zstats[(nid * MAX_NR_ZONES + zid) * HVO_NR_ORDERS +
+			   order - HVO_MIN_ORDER];
+}
+
+struct hvo_zone_stats *hvo_zone_stats(struct zone *zone, unsigned int order)
+{
+	return hvo_zs(zone_to_nid(zone), zone_idx(zone), order);
+}
+
+/* One snapshot of a (node, zone, order), or of a sum of them. */
+struct hvo_sums {
+	long folios, freed, allocated, tails;
+};
+
+static void hvo_add(struct hvo_sums *s, struct hvo_zone_stats *zs)
+{
+	s->folios += atomic_long_read(&zs->folios);
+	s->freed += atomic_long_read(&zs->pages_freed);
+	s->allocated += atomic_long_read(&zs->pages_allocated);
+	s->tails += atomic_long_read(&zs->tail_pages);
+}
+
+static long hvo_saved_bytes(const struct hvo_sums *s)
+{
+	return (s->freed - s->allocated - s->tails) * (long)PAGE_SIZE;
+}
+
+static void hvo_show_sums(struct seq_file *m, const char *prefix,
+			  const struct hvo_sums *s)
+{
+	seq_printf(m, "%sfolios_optimized %ld\n", prefix, s->folios);
+	seq_printf(m, "%svmemmap_pages_freed %ld\n", prefix, s->freed);
+	seq_printf(m, "%svmemmap_pages_allocated %ld\n", prefix, s->allocated);
+	seq_printf(m, "%sshared_tail_pages %ld\n", prefix, s->tails);
+	seq_printf(m, "%ssaved_bytes %ld\n", prefix, hvo_saved_bytes(s));
+}
+
 static int hvo_stats_show(struct seq_file *m, void *v)
 {
+	struct hvo_sums total = {};
+	char prefix[64];
+	unsigned int order;
+	int nid, zid;
+
 	seq_printf(m, "version %s\n", HVO_SHARED_VERSION);
 	seq_printf(m, "kernel %s\n", init_utsname()->release);
 	seq_printf(m, "state %s\n", hvo_state_names[READ_ONCE(hvo_state)]);
+
+	for_each_node(nid)
+		for (zid = 0; zid < MAX_NR_ZONES; zid++)
+			for (order = HVO_MIN_ORDER; order <= HVO_MAX_ORDER; order++)
+				hvo_add(&total, hvo_zs(nid, zid, order));
+	hvo_show_sums(m, "", &total);
+	seq_printf(m, "optimize_total %ld\n", atomic_long_read(&hvo_totals.optimize_total));
+	seq_printf(m, "optimize_failed %ld\n", atomic_long_read(&hvo_totals.optimize_failed));
+	seq_printf(m, "restore_total %ld\n", atomic_long_read(&hvo_totals.restore_total));
+	seq_printf(m, "restore_failed %ld\n", atomic_long_read(&hvo_totals.restore_failed));
+
+	/* Only the (node, zone, order) triples that ever held anything. */
+	for_each_node(nid) {
+		for (zid = 0; zid < MAX_NR_ZONES; zid++) {
+			for (order = HVO_MIN_ORDER; order <= HVO_MAX_ORDER; order++) {
+				struct hvo_sums s = {};
+
+				hvo_add(&s, hvo_zs(nid, zid, order));
+				if (!s.folios && !s.freed && !s.allocated && !s.tails)
+					continue;
+				snprintf(prefix, sizeof(prefix), "node%d.%s.order%u.", nid,
+					 NODE_DATA(nid)->node_zones[zid].name, order);
+				hvo_show_sums(m, prefix, &s);
+			}
+		}
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hvo_stats);
@@ -31,9 +106,15 @@ int hvo_stats_init(void)
 {
 	struct dentry *file;
 
+	hvo_zstats = kvcalloc(nr_node_ids * MAX_NR_ZONES * HVO_NR_ORDERS,
+			      sizeof(*hvo_zstats), GFP_KERNEL);
+	if (!hvo_zstats)
+		return -ENOMEM;
+
 	hvo_debugfs_dir = debugfs_create_dir("hvo_shared", NULL);
 	if (IS_ERR(hvo_debugfs_dir)) {
 		pr_err("cannot create debugfs directory: %pe\n", hvo_debugfs_dir);
+		kvfree(hvo_zstats);
 		return PTR_ERR(hvo_debugfs_dir);
 	}
 	file = debugfs_create_file("stats", 0444, hvo_debugfs_dir, NULL,
@@ -41,12 +122,15 @@ int hvo_stats_init(void)
 	if (IS_ERR(file)) {
 		pr_err("cannot create debugfs stats file: %pe\n", file);
 		debugfs_remove(hvo_debugfs_dir);
+		kvfree(hvo_zstats);
 		return PTR_ERR(file);
 	}
 	return 0;
 }
 
+/* debugfs_remove() waits for readers, so the counters can go after it. */
 void hvo_stats_exit(void)
 {
 	debugfs_remove(hvo_debugfs_dir);
+	kvfree(hvo_zstats);
 }

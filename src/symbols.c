@@ -15,6 +15,8 @@
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/string.h>
+#include <asm/tlbflush.h>
+#include <xen/xen.h>
 
 #include "hvo_shared.h"
 
@@ -28,12 +30,16 @@ struct hvo_symbols hvo_sym;
 static unsigned long hvo_lookup_data(const char *name)
 {
 	char buf[KSYM_SYMBOL_LEN];
-	struct kprobe kp = { .symbol_name = name };
+	/* Disabled: even if @name were text, nothing would be armed. */
+	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
 	unsigned long addr;
 	size_t len = strlen(name);
 
-	if (!register_kprobe(&kp))
-		unregister_kprobe(&kp);	/* text, not data: still refused below */
+	if (!register_kprobe(&kp)) {
+		/* A function: only data is resolved here. */
+		unregister_kprobe(&kp);
+		return 0;
+	}
 	addr = (unsigned long)kp.addr;
 	if (!addr)
 		return 0;
@@ -57,9 +63,8 @@ int hvo_resolve_symbols(void)
 		void **slot;
 	} wanted[] = {
 		{ "init_mm", (void **)&hvo_sym.init_mm },
-		{ "hstates", (void **)&hvo_sym.hstates },
-		{ "hugetlb_max_hstate", (void **)&hvo_sym.hugetlb_max_hstate },
-		{ "hugetlb_lock", (void **)&hvo_sym.hugetlb_lock },
+		{ "nr_memmap_pages", (void **)&hvo_sym.nr_memmap_pages },
+		{ "nr_memmap_boot_pages", (void **)&hvo_sym.nr_memmap_boot_pages },
 	};
 	int i;
 
@@ -90,6 +95,19 @@ int hvo_check_kernel(void)
 	if (!hugepages_supported()) {
 		pr_err("hugetlb is not supported on this machine\n");
 		return -ENODEV;
+	}
+	/*
+	 * TLB flushes are native instructions (remap.c): a paravirtualized
+	 * MMU would need its hypercalls, and they are not exported.
+	 */
+	if (xen_pv_domain()) {
+		pr_err("Xen PV guests are not supported\n");
+		return -EOPNOTSUPP;
+	}
+	if (!boot_cpu_has(X86_FEATURE_PGE) ||
+	    !(native_read_cr4() & X86_CR4_PGE)) {
+		pr_err("CPU without global pages (CR4.PGE): cannot flush the TLB\n");
+		return -EOPNOTSUPP;
 	}
 	/* Constant on 7.2+, kept in case a kernel narrows its conditions. */
 	if (!compound_info_has_mask()) {

@@ -19,11 +19,11 @@ free0=$(meminfo MemFree) slab0=$(meminfo Slab) sunr0=$(meminfo SUnreclaim)
 loads=0 stats=0 unloads=0
 for _ in $(seq 20); do
 	modprobe hvo_shared && loads=$((loads + 1))
-	[ "$(stat state)" = ready ] && stats=$((stats + 1))
+	[ "$(stat state)" = active ] && stats=$((stats + 1))
 	rmmod hvo_shared && unloads=$((unloads + 1))
 done
 is "$loads" 20 "modprobe succeeded 20 times"
-is "$stats" 20 "stats said 'state ready' after each load"
+is "$stats" 20 "stats said 'state active' after each load"
 is "$unloads" 20 "rmmod succeeded 20 times"
 ok "module is gone after the last rmmod" -- test ! -e /sys/module/hvo_shared
 ok "debugfs directory is gone after the last rmmod" -- \

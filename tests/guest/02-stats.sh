@@ -19,7 +19,7 @@ is "$(stat version)" "$(cat /sys/module/hvo_shared/version)" \
 is "$(stat version)" "$(modinfo -F version hvo_shared)" \
 	"version matches the installed module's modinfo"
 is "$(stat kernel)" "$(uname -r)" "kernel matches uname -r"
-is "$(stat state)" ready "state is ready"
+is "$(stat state)" active "state is active"
 
 is "$(command stat -c %a "$STATS")" 444 "stats file is read-only (mode 0444)"
 before=$(cat "$STATS")

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Optimize and restore: hvo_shared's versions of the kernel's four HVO
+ * entry points, called in their place through hooks.c with the same
+ * arguments and the same contracts (mm/hugetlb_vmemmap.c).
+ *
+ * Optimizing a folio of order N remaps vmemmap pages 1..2^N/64-1 to the
+ * shared tail page of its (zone, order), read-only, and frees the pages
+ * that were there. Page 0, with the head and the folio's metadata in its
+ * first tails, stays writable: by default the original page is kept (see
+ * docs/design.md for why), with head_copy=1 it is replaced by a copy as
+ * the kernel does. Restoring maps fresh copies of the shared tail back.
+ */
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/wait_bit.h>
+#include <linux/xarray.h>
+
+#include "hvo_shared.h"
+
+bool hvo_head_copy;
+module_param_named(head_copy, hvo_head_copy, bool, 0644);
+MODULE_PARM_DESC(head_copy, "replace the head vmemmap page by a copy, as the kernel does (default: keep it)");
+
+/*
+ * Folios hvo_shared optimized, by head PFN: restore updates the live
+ * counters only for these, not for folios the kernel's HVO optimized.
+ */
+static DEFINE_XARRAY(hvo_folios);
+
+/* Tasks inside a replacement function: rmmod waits for them. */
+static atomic_t hvo_active = ATOMIC_INIT(0);
+
+static void hvo_enter(void)
+{
+	atomic_inc(&hvo_active);
+}
+
+static void hvo_exit(void)
+{
+	if (atomic_dec_and_test(&hvo_active))
+		wake_up_var(&hvo_active);
+}
+
+static unsigned long hvo_vmemmap_size(const struct hstate *h)
+{
+	return pages_per_huge_page(h) * sizeof(struct page);
+}
+
+static bool hvo_should_optimize(const struct hstate *h, struct folio *folio)
+{
+	if (folio_test_hugetlb_vmemmap_optimized(folio))
+		return false;
+	/* Orders whose vmemmap is a single page have nothing to share. */
+	if (h->order < HVO_MIN_ORDER)
+		return false;
+	return hvo_policy_wants(h->order, folio_nid(folio));
+}
+
+/* As free_vmemmap_page() in mm/hugetlb_vmemmap.c, with the same accounting. */
+static void hvo_free_vmemmap_pages(struct list_head *list)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		list_del(&page->lru);
+		if (PageReserved(page)) {
+			atomic_long_dec(hvo_sym.nr_memmap_boot_pages);
+			free_reserved_page(page);
+		} else {
+			atomic_long_dec(hvo_sym.nr_memmap_pages);
+			__free_page(page);
+		}
+	}
+}
+
+static void hvo_free_new_pages(struct list_head *list)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+}
+
+/*
+ * Allocate @nr pages on (or near) @nid onto @list, in bulk where the
+ * per-CPU lists allow it, and count them as memmap pages.
+ */
+static int hvo_alloc_vmemmap_pages(int nid, unsigned long nr,
+				   struct list_head *list)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL;
+	struct page *batch[32];
+	unsigned long done = 0, got, i;
+
+	while (done < nr) {
+		memset(batch, 0, sizeof(batch));
+		got = alloc_pages_bulk_node(gfp, nid, min(nr - done, ARRAY_SIZE(batch)),
+					    batch);
+		if (!got) {
+			batch[0] = alloc_pages_node(nid, gfp, 0);
+			if (!batch[0]) {
+				hvo_free_new_pages(list);
+				return -ENOMEM;
+			}
+			got = 1;
+		}
+		for (i = 0; i < got; i++)
+			list_add(&batch[i]->lru, list);
+		done += got;
+	}
+	atomic_long_add(nr, hvo_sym.nr_memmap_pages);
+	return 0;
+}
+
+/* Every vmemmap page after the first must begin with a tail struct page. */
+static bool hvo_vmemmap_is_tails(unsigned long start, unsigned long end)
+{
+	for (start += PAGE_SIZE; start < end; start += PAGE_SIZE)
+		if (!PageTail((struct page *)start))
+			return false;
+	return true;
+}
+
+/*
+ * Optimize one folio; the pages it unmaps go to @freed, to be freed by the
+ * caller after a TLB flush. On error the folio is left as it was.
+ */
+static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
+			    struct list_head *freed)
+{
+	const unsigned int order = h->order;
+	unsigned long start = (unsigned long)&folio->page;
+	unsigned long end = start + hvo_vmemmap_size(h);
+	struct zone *zone = folio_zone(folio);
+	struct hvo_zone_stats *zs = hvo_zone_stats(zone, order);
+	struct hvo_remap r = { .pages = freed, .head_addr = start };
+	int nid = folio_nid(folio);
+	unsigned long split = 0;
+	bool created;
+	int ret;
+
+	if (!hvo_vmemmap_is_tails(start, end))
+		return -EINVAL;
+
+	r.tail = hvo_shared_tail(order, zone, &created);
+	if (!r.tail)
+		return -ENOMEM;
+	if (created)
+		atomic_long_inc(&zs->tail_pages);
+
+	/* The entry records whether the head was replaced, for restore. */
+	ret = xa_insert(&hvo_folios, folio_pfn(folio), xa_mk_value(hvo_head_copy),
+			GFP_KERNEL);
+	if (ret)
+		return ret;
+
+	ret = hvo_remap_split(start, end, nid, &split);
+	atomic_long_add(split, &zs->pages_allocated);
+	if (ret)
+		goto fail;
+
+	if (hvo_head_copy) {
+		r.head = alloc_pages_node(nid, GFP_KERNEL, 0);
+		if (!r.head) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		atomic_long_inc(hvo_sym.nr_memmap_pages);
+		atomic_long_inc(&zs->pages_allocated);
+		/*
+		 * Set the flag before the copy so that both heads agree, as
+		 * mm/hugetlb_vmemmap.c does: until the TLB flush, other CPUs
+		 * may still see the old head.
+		 */
+		folio_set_hugetlb_vmemmap_optimized(folio);
+		copy_page(page_to_virt(r.head), (void *)start);
+	} else {
+		start += PAGE_SIZE;
+	}
+	hvo_remap_to_tail(start, end, &r);
+	folio_set_hugetlb_vmemmap_optimized(folio);
+
+	atomic_long_inc(&zs->folios);
+	atomic_long_add((end - start) >> PAGE_SHIFT, &zs->pages_freed);
+	return 0;
+fail:
+	xa_erase(&hvo_folios, folio_pfn(folio));
+	return ret;
+}
+
+static void hvo_count_optimize(int ret)
+{
+	atomic_long_inc(&hvo_totals.optimize_total);
+	if (ret)
+		atomic_long_inc(&hvo_totals.optimize_failed);
+}
+
+/**
+ * hvo_optimize_folio - replaces hugetlb_vmemmap_optimize_folio()
+ * @h:		the folio's hstate
+ * @folio:	a fresh hugetlb folio with a zero refcount
+ *
+ * Best effort, like the original: the caller tests the folio's
+ * vmemmap-optimized flag to learn whether it happened.
+ */
+void hvo_optimize_folio(const struct hstate *h, struct folio *folio)
+{
+	LIST_HEAD(freed);
+
+	hvo_enter();
+	if (hvo_should_optimize(h, folio)) {
+		hvo_count_optimize(hvo_optimize_one(h, folio, &freed));
+		if (!list_empty(&freed)) {
+			hvo_flush_tlb_all();
+			hvo_free_vmemmap_pages(&freed);
+		}
+	}
+	hvo_exit();
+}
+
+/**
+ * hvo_optimize_folios - replaces hugetlb_vmemmap_optimize_folios()
+ * @h:		the folios' hstate
+ * @folio_list:	fresh folios, linked through folio->lru
+ *
+ * One TLB flush for the whole list, before the unmapped pages are freed.
+ */
+void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
+{
+	struct folio *folio;
+	LIST_HEAD(freed);
+	int ret;
+
+	hvo_enter();
+	list_for_each_entry(folio, folio_list, lru) {
+		if (!hvo_should_optimize(h, folio))
+			continue;
+		ret = hvo_optimize_one(h, folio, &freed);
+		/*
+		 * Out of memory for a page table or a head copy: what was
+		 * unmapped so far is the memory to retry with.
+		 */
+		if (ret == -ENOMEM && !list_empty(&freed)) {
+			hvo_flush_tlb_all();
+			hvo_free_vmemmap_pages(&freed);
+			ret = hvo_optimize_one(h, folio, &freed);
+		}
+		hvo_count_optimize(ret);
+	}
+	if (!list_empty(&freed)) {
+		hvo_flush_tlb_all();
+		hvo_free_vmemmap_pages(&freed);
+	}
+	hvo_exit();
+}
+
+/* Restore one folio's vmemmap; the caller flushes the TLB. */
+static int hvo_restore_one(const struct hstate *h, struct folio *folio)
+{
+	unsigned long start = (unsigned long)&folio->page + PAGE_SIZE;
+	unsigned long end = (unsigned long)&folio->page + hvo_vmemmap_size(h);
+	unsigned long nr = (end - start) >> PAGE_SHIFT;
+	struct hvo_remap r;
+	void *entry;
+	LIST_HEAD(pages);
+	int ret;
+
+	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
+	VM_WARN_ON_ONCE_FOLIO(folio_ref_count(folio), folio);
+
+	atomic_long_inc(&hvo_totals.restore_total);
+	ret = hvo_alloc_vmemmap_pages(folio_nid(folio), nr, &pages);
+	if (ret) {
+		atomic_long_inc(&hvo_totals.restore_failed);
+		return ret;
+	}
+	r = (struct hvo_remap){ .pages = &pages };
+	hvo_remap_to_copies(start, end, &r);
+	folio_clear_hugetlb_vmemmap_optimized(folio);
+
+	entry = xa_erase(&hvo_folios, folio_pfn(folio));
+	if (entry) {
+		struct hvo_zone_stats *zs;
+		bool head_copied = xa_to_value(entry);
+
+		/* A head copy stays: it is this folio's vmemmap page 0 now. */
+		zs = hvo_zone_stats(folio_zone(folio), h->order);
+		atomic_long_dec(&zs->folios);
+		atomic_long_sub(nr + head_copied, &zs->pages_freed);
+		atomic_long_sub(head_copied, &zs->pages_allocated);
+	}
+	return 0;
+}
+
+/**
+ * hvo_restore_folio - replaces hugetlb_vmemmap_restore_folio()
+ * @h:		the folio's hstate
+ * @folio:	a hugetlb folio with a zero refcount, about to leave hugetlb
+ *
+ * Works on folios optimized by hvo_shared and by the kernel's HVO alike.
+ *
+ * Return: 0 if @folio's vmemmap is whole (again), -ENOMEM if the pages
+ * for it could not be allocated; then nothing changed.
+ */
+int hvo_restore_folio(const struct hstate *h, struct folio *folio)
+{
+	int ret = 0;
+
+	hvo_enter();
+	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
+		ret = hvo_restore_one(h, folio);
+		if (!ret)
+			hvo_flush_tlb_all();
+	}
+	hvo_exit();
+	return ret;
+}
+
+/**
+ * hvo_restore_folios - replaces hugetlb_vmemmap_restore_folios()
+ * @h:			the folios' hstate
+ * @folio_list:		folios to restore
+ * @non_hvo_folios:	output: folios whose vmemmap is whole
+ *
+ * Stops at the first error; that folio and the ones after it stay on
+ * @folio_list. One TLB flush for the list.
+ *
+ * Return: the number of folios restored, or the error.
+ */
+long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
+			struct list_head *non_hvo_folios)
+{
+	struct folio *folio, *next;
+	long restored = 0;
+	int ret = 0;
+
+	hvo_enter();
+	list_for_each_entry_safe(folio, next, folio_list, lru) {
+		if (folio_test_hugetlb_vmemmap_optimized(folio)) {
+			ret = hvo_restore_one(h, folio);
+			if (ret)
+				break;
+			restored++;
+		}
+		list_move(&folio->lru, non_hvo_folios);
+	}
+	if (restored)
+		hvo_flush_tlb_all();
+	hvo_exit();
+	return ret ? ret : restored;
+}
+
+/*
+ * Called after the hooks are gone: wait for tasks still running a
+ * replacement. Optimized folios stay as they are; the kernel's own restore
+ * handles them (docs/design.md).
+ */
+void hvo_engine_exit(void)
+{
+	wait_var_event(&hvo_active, !atomic_read(&hvo_active));
+	xa_destroy(&hvo_folios);
+}
