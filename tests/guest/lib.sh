@@ -22,9 +22,44 @@ unload() { ! loaded || rmmod hvo_shared; }
 dmesg_mark() { DMESG_MARK=$(dmesg | wc -l); }
 dmesg_since() { dmesg | tail -n +"$((DMESG_MARK + 1))"; }
 
+# Free memory in kB, counting the pages parked on per-CPU free lists,
+# which MemFree leaves out and which absorb the pages HVO frees.
+free_kb() {
+	echo $(( $(meminfo MemFree) + 4 * $(awk '$1 == "count:" { n += $2 } END { print n + 0 }' /proc/zoneinfo) ))
+}
+
 # Quiesce before reading memory counters: free what is free-able.
 settle() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	sleep 1
+}
+
+# Test programs, compiled in the guest on first use (gcc is in the root).
+BIN=/tmp/hvo-bin
+helper() {
+	local name=$1 src
+	src="$(dirname "${BASH_SOURCE[0]}")/bin/$name.c"
+	mkdir -p "$BIN"
+	[ -x "$BIN/$name" ] || gcc -O2 -Wall -o "$BIN/$name" "$src" || return 1
+	echo "$BIN/$name"
+}
+
+# Pool size of hstate SIZE_KB (all nodes, or node N): pool KB [N] [COUNT]
+pool_path() {
+	if [ -n "${2:-}" ]; then
+		echo "/sys/devices/system/node/node$2/hugepages/hugepages-$1kB/nr_hugepages"
+	else
+		echo "/sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages"
+	fi
+}
+pool_set() { echo "$3" >"$(pool_path "$1" "$2")"; }
+pool_get() { cat "$(pool_path "$1" "$2")"; }
+
+# vmemmap pages in use, boot and run time together.
+memmap_pages() { echo $(( $(vmstat nr_memmap_pages) + $(vmstat nr_memmap_boot_pages) )); }
+
+mount_hugetlbfs() {
+	mkdir -p /dev/hugepages
+	mountpoint -q /dev/hugepages || mount -t hugetlbfs none /dev/hugepages
 }
