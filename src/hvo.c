@@ -93,7 +93,8 @@ static void hvo_free_new_pages(struct list_head *list)
 static int hvo_alloc_vmemmap_pages(int nid, unsigned long nr,
 				   struct list_head *list)
 {
-	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL;
+	/* Failure is expected under pressure and handled: no warning. */
+	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	struct page *batch[32];
 	unsigned long done = 0, got, i;
 

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Under memory pressure a shrink cannot restore vmemmap: hugetlb keeps
+# the folio as surplus, restore_failed counts the attempts, nothing is
+# lost, and a later shrink, once memory is back, frees it.
+#
+# Pressure comes from hugetlb itself, which allocates without invoking the
+# OOM killer: an optimized 1 GiB folio needs 4095 fresh pages (16 MiB) to
+# be restored, and a 2 MiB pool that hvo_shared leaves alone (hstates=1G)
+# is grown until no 2 MiB block is left.
+. "$(dirname "$0")/lib.sh"
+
+unload
+modprobe hvo_shared hstates=1G
+settle
+mm0=$(memmap_pages) f0=$(free_kb)
+pool_set 1048576 "" 1
+is "$(stat folios_optimized)" 1 "a 1 GiB folio is optimized"
+
+pool_set 2048 "" 100000
+diag "2 MiB pool grown to $(pool_get 2048) folios; MemFree $(meminfo MemFree) kB"
+ok "the 2 MiB pool is not optimized" -- test "$(stat folios_optimized)" = 1
+
+pool_set 1048576 "" 0
+total=$(meminfo HugePages_Total)
+diag "after shrinking under pressure: 1 GiB total $(pool_get 1048576), surplus $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/surplus_hugepages), restore_failed $(stat restore_failed)"
+is "$(pool_get 1048576)" 1 "the 1 GiB folio could not be restored and stayed in hugetlb"
+is "$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/surplus_hugepages)" 1 \
+	"  ... as a surplus page"
+is "$(stat folios_optimized)" 1 "  ... still optimized"
+ok "restore_failed counts it" -- test "$(stat restore_failed)" -ge 1
+is "$(( mm0 - $(memmap_pages) ))" 4095 "nr_memmap_*: its 4095 pages are still given back"
+
+pool_set 2048 "" 0
+settle
+# The surplus page becomes persistent again, then the shrink frees it.
+pool_set 1048576 "" 1
+pool_set 1048576 "" 0
+is "$(meminfo HugePages_Total)" 0 "a later shrink, with memory back, frees it"
+is "$(meminfo HugePages_Surp)" 0 "no surplus left"
+is "$(stat folios_optimized)" 0 "no folio left optimized"
+is "$(memmap_pages)" "$mm0" "nr_memmap_* back to baseline"
+settle
+within "$(free_kb)" "$f0" 4096 "free memory back to baseline: no page lost"
+rmmod hvo_shared
+tap_done
