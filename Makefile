@@ -58,8 +58,11 @@ style:
 check:
 	tests/check
 
+bench:
+	tests/bench/bench
+
 demo:
 	tests/demo
 
 .PHONY: all module clean version module-install install dkms-src dkms-install \
-	dkms-uninstall style check demo
+	dkms-uninstall style check bench demo

@@ -13,12 +13,16 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mmzone.h>
+#include <linux/spinlock.h>
 
 /* Private kernel data the module needs, resolved once at load (symbols.c). */
 struct hvo_symbols {
 	struct mm_struct *init_mm;
 	atomic_long_t *nr_memmap_pages;
 	atomic_long_t *nr_memmap_boot_pages;
+	struct hstate *hstates;
+	int *hugetlb_max_hstate;
+	spinlock_t *hugetlb_lock;
 };
 
 extern struct hvo_symbols hvo_sym;
@@ -56,7 +60,13 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list);
 int hvo_restore_folio(const struct hstate *h, struct folio *folio);
 long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 			struct list_head *non_hvo_folios);
+bool hvo_should_optimize(const struct hstate *h, struct folio *folio);
+bool hvo_is_ours(struct folio *folio);
 void hvo_engine_exit(void);
+
+/* Folios already in the pools at load and unload (pool.c). */
+void hvo_pool_takeover(void);
+void hvo_pool_giveback(void);
 
 /* ftrace hooks on the kernel's HVO entry points (hooks.c). */
 int hvo_hooks_install(void);

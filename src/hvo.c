@@ -49,7 +49,13 @@ static unsigned long hvo_vmemmap_size(const struct hstate *h)
 	return pages_per_huge_page(h) * sizeof(struct page);
 }
 
-static bool hvo_should_optimize(const struct hstate *h, struct folio *folio)
+/* Whether hvo_shared, rather than the kernel, optimized @folio. */
+bool hvo_is_ours(struct folio *folio)
+{
+	return xa_load(&hvo_folios, folio_pfn(folio));
+}
+
+bool hvo_should_optimize(const struct hstate *h, struct folio *folio)
 {
 	if (folio_test_hugetlb_vmemmap_optimized(folio))
 		return false;

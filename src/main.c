@@ -2,10 +2,11 @@
 /*
  * hvo_shared: module entry and exit.
  *
- * Load order is check, resolve, count, hook: nothing is hooked until every
- * check has passed, so a refused load leaves the kernel as it found it.
- * Unload unhooks first, then waits for tasks still inside a replacement;
- * optimized folios stay optimized and the kernel's HVO restores them.
+ * Load order is check, resolve, count, hook, take over: nothing is hooked
+ * until every check has passed, so a refused load leaves the kernel as it
+ * found it. Unload unhooks first, gives free folios back if asked to, then
+ * waits for tasks still inside a replacement; folios left optimized stay
+ * valid and the kernel's HVO restores them when they are freed.
  */
 #include <linux/module.h>
 
@@ -37,6 +38,7 @@ static int __init hvo_shared_init(void)
 
 	WRITE_ONCE(hvo_state, HVO_STATE_ACTIVE);
 	pr_info("version %s loaded\n", HVO_SHARED_VERSION);
+	hvo_pool_takeover();
 	return 0;
 }
 
@@ -44,6 +46,7 @@ static void __exit hvo_shared_exit(void)
 {
 	WRITE_ONCE(hvo_state, HVO_STATE_UNLOADING);
 	hvo_hooks_remove();
+	hvo_pool_giveback();
 	hvo_engine_exit();
 	hvo_stats_exit();
 	pr_info("unloaded\n");

@@ -65,6 +65,9 @@ int hvo_resolve_symbols(void)
 		{ "init_mm", (void **)&hvo_sym.init_mm },
 		{ "nr_memmap_pages", (void **)&hvo_sym.nr_memmap_pages },
 		{ "nr_memmap_boot_pages", (void **)&hvo_sym.nr_memmap_boot_pages },
+		{ "hstates", (void **)&hvo_sym.hstates },
+		{ "hugetlb_max_hstate", (void **)&hvo_sym.hugetlb_max_hstate },
+		{ "hugetlb_lock", (void **)&hvo_sym.hugetlb_lock },
 	};
 	int i;
 
