@@ -33,7 +33,14 @@ module-install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
 
-install: module-install
+# hvoctl, its manual page, and the bpftrace tools (as Debian installs
+# bpftrace's own: executable .bt files in sbin).
+tools-install:
+	$(MAKE) -C tools/hvoctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 tools/bpftrace/*.bt $(DESTDIR)$(PREFIX)/sbin/
+
+install: module-install tools-install
 
 # A source tree that DKMS can build without git: the version is frozen in.
 dkms-src:
@@ -64,5 +71,5 @@ bench:
 demo:
 	tests/demo
 
-.PHONY: all module clean version module-install install dkms-src dkms-install \
+.PHONY: all module clean version module-install tools-install install dkms-src dkms-install \
 	dkms-uninstall style check bench demo

@@ -19,6 +19,7 @@
 #include <linux/xarray.h>
 
 #include "hvo_shared.h"
+#include "trace.h"
 
 bool hvo_head_copy;
 module_param_named(head_copy, hvo_head_copy, bool, 0644);
@@ -200,11 +201,21 @@ fail:
 	return ret;
 }
 
-static void hvo_count_optimize(int ret)
+/* Count, and trace with its duration when the tracepoint is on. */
+static int hvo_optimize_traced(const struct hstate *h, struct folio *folio,
+			       struct list_head *freed)
 {
+	bool tracing = trace_folio_optimize_enabled();
+	u64 t0 = tracing ? ktime_get_ns() : 0;
+	int ret = hvo_optimize_one(h, folio, freed);
+
 	atomic_long_inc(&hvo_totals.optimize_total);
 	if (ret)
 		atomic_long_inc(&hvo_totals.optimize_failed);
+	if (tracing)
+		trace_folio_optimize(folio_pfn(folio), h->order, folio_nid(folio),
+				     folio_zonenum(folio), ret, ktime_get_ns() - t0);
+	return ret;
 }
 
 /**
@@ -221,7 +232,7 @@ void hvo_optimize_folio(const struct hstate *h, struct folio *folio)
 
 	hvo_enter();
 	if (hvo_should_optimize(h, folio)) {
-		hvo_count_optimize(hvo_optimize_one(h, folio, &freed));
+		hvo_optimize_traced(h, folio, &freed);
 		if (!list_empty(&freed)) {
 			hvo_flush_tlb_all();
 			hvo_free_vmemmap_pages(&freed);
@@ -247,7 +258,7 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
 	list_for_each_entry(folio, folio_list, lru) {
 		if (!hvo_should_optimize(h, folio))
 			continue;
-		ret = hvo_optimize_one(h, folio, &freed);
+		ret = hvo_optimize_traced(h, folio, &freed);
 		/*
 		 * Out of memory for a page table or a head copy: what was
 		 * unmapped so far is the memory to retry with.
@@ -255,9 +266,8 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
 		if (ret == -ENOMEM && !list_empty(&freed)) {
 			hvo_flush_tlb_all();
 			hvo_free_vmemmap_pages(&freed);
-			ret = hvo_optimize_one(h, folio, &freed);
+			hvo_optimize_traced(h, folio, &freed);
 		}
-		hvo_count_optimize(ret);
 	}
 	if (!list_empty(&freed)) {
 		hvo_flush_tlb_all();
@@ -304,6 +314,18 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio)
 	return 0;
 }
 
+static int hvo_restore_traced(const struct hstate *h, struct folio *folio)
+{
+	bool tracing = trace_folio_restore_enabled();
+	u64 t0 = tracing ? ktime_get_ns() : 0;
+	int ret = hvo_restore_one(h, folio);
+
+	if (tracing)
+		trace_folio_restore(folio_pfn(folio), h->order, folio_nid(folio),
+				    folio_zonenum(folio), ret, ktime_get_ns() - t0);
+	return ret;
+}
+
 /**
  * hvo_restore_folio - replaces hugetlb_vmemmap_restore_folio()
  * @h:		the folio's hstate
@@ -320,7 +342,7 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
 
 	hvo_enter();
 	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-		ret = hvo_restore_one(h, folio);
+		ret = hvo_restore_traced(h, folio);
 		if (!ret)
 			hvo_flush_tlb_all();
 	}
@@ -349,7 +371,7 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 	hvo_enter();
 	list_for_each_entry_safe(folio, next, folio_list, lru) {
 		if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-			ret = hvo_restore_one(h, folio);
+			ret = hvo_restore_traced(h, folio);
 			if (ret)
 				break;
 			restored++;

@@ -19,6 +19,7 @@
 #include <asm/tlbflush.h>
 
 #include "hvo_shared.h"
+#include "trace.h"
 
 /*
  * Drop every TLB entry of this CPU, global ones and those of every PCID,
@@ -108,7 +109,9 @@ static int hvo_split_pmd(pmd_t *pmd, unsigned long start, int nid)
 	}
 	spin_unlock(&mm->page_table_lock);
 
-	if (!split)
+	if (split)
+		trace_pmd_split(start);
+	else
 		hvo_pte_free(table);
 	return split;
 }

@@ -15,6 +15,7 @@
 #include <linux/poison.h>
 
 #include "hvo_shared.h"
+#include "trace.h"
 
 /* As init_compound_tail() in mm/internal.h, which modules cannot include. */
 static void hvo_init_tail(struct page *tail, unsigned int order,
@@ -63,5 +64,6 @@ struct page *hvo_shared_tail(unsigned int order, struct zone *zone,
 		return READ_ONCE(zone->vmemmap_tails[idx]);
 	}
 	*created = true;
+	trace_tail_alloc(zone_to_nid(zone), zone_idx(zone), order);
 	return tail;
 }
