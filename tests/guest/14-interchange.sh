@@ -7,10 +7,7 @@
 
 N=${N:-128}
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
-unload
-mount_hugetlbfs
-echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
-settle
+clean_start
 mm0=$(memmap_pages)
 
 # hvo_shared optimizes, the kernel restores.

@@ -5,10 +5,7 @@
 
 N=${N:-64}
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
-unload
-mount_hugetlbfs
-echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
-settle
+clean_start
 mm0=$(memmap_pages)
 pool_set 2048 "" "$N"
 is "$(memmap_pages)" "$mm0" "a pool of $N folios without HVO"

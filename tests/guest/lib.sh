@@ -63,3 +63,12 @@ mount_hugetlbfs() {
 	mkdir -p /dev/hugepages
 	mountpoint -q /dev/hugepages || mount -t hugetlbfs none /dev/hugepages
 }
+
+# A known starting point: module out, kernel HVO off, hugetlbfs mounted,
+# caches dropped.
+clean_start() {
+	unload
+	mount_hugetlbfs
+	echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
+	settle
+}
