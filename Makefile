@@ -59,7 +59,7 @@ dkms-uninstall:
 # Kernel style: checkpatch from the 7.3 source that tests/vm/prepare unpacks.
 style:
 	$(KSRC)/scripts/checkpatch.pl --no-tree --terse --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $(wildcard src/*.c src/*.h include/*.h)
+		-f $(wildcard src/*.c src/*.h include/*.h)
 
 # The in-VM suite on Debian's 7.3 and 7.2 kernels; ends "N passed, N failed".
 check:

@@ -45,6 +45,6 @@ ok "  ... and says why: needs Linux 7.2" -- \
 
 ksrc=$HVO_CACHE/src/linux-source-7.3
 style=$("$ksrc/scripts/checkpatch.pl" --no-tree --terse -f \
-	"$REPO"/src/*.c "$REPO"/include/*.h 2>&1 | grep -E 'ERROR|WARNING|CHECK')
+	"$REPO"/src/*.[ch] "$REPO"/include/*.h 2>&1 | grep -E 'ERROR|WARNING|CHECK')
 is "$style" "" "checkpatch --no-tree -f passes on src/ and include/"
 tap_done
