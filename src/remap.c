@@ -154,21 +154,27 @@ int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 {
 	unsigned long addr, next;
 	pmd_t *pmd;
-	int ret;
+	int ret = 0;
 
+	/* As walk_kernel_page_table_range(): memory hot-remove is excluded. */
+	mmap_read_lock(hvo_sym.init_mm);
 	for (addr = start; addr < end; addr = next) {
 		next = pmd_addr_end(addr, end);
 		pmd = hvo_vmemmap_pmd(addr);
-		if (!pmd)
-			return -EINVAL;
+		if (!pmd) {
+			ret = -EINVAL;
+			break;
+		}
 		if (pmd_leaf(*pmd)) {
 			ret = hvo_split_pmd(pmd, addr & PMD_MASK, nid);
 			if (ret < 0)
-				return ret;
+				break;
 			*nr_split += ret;
+			ret = 0;
 		}
 	}
-	return 0;
+	mmap_read_unlock(hvo_sym.init_mm);
+	return ret;
 }
 
 /*

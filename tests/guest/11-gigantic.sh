@@ -8,7 +8,7 @@ unload
 modprobe hvo_shared
 settle
 mm0=$(memmap_pages) f0=$(free_kb)
-pool_set 1048576 "" "$N"
+pool_set_1g "$N"
 got=$(pool_get 1048576)
 ok "at least one 1 GiB folio allocated at run time ($got)" -- test "$got" -ge 1
 settle

@@ -54,7 +54,7 @@ is "$top" $((64 * 7 * 4)) "hvo-savings.bt: running total peaked at 64 x 28 KiB"
 rmmod hvo_shared
 
 # Failures come only under memory exhaustion, where bpftrace itself gets
-# OOM-killed (16-pressure exercises the failure path without it). Here:
+# OOM-killed (boot/pressure exercises the failure path without it). Here:
 # the tool loads, runs bounded through a resize, and reports no failure
 # where there was none.
 modprobe hvo_shared

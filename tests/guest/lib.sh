@@ -72,3 +72,17 @@ clean_start() {
 	echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
 	settle
 }
+
+# pool_set_1g COUNT: 1 GiB folios need 1 GiB of contiguous memory; after
+# other tests it may only be found once caches are dropped and memory is
+# compacted. Tries three times.
+pool_set_1g() {
+	local _
+	for _ in 1 2 3; do
+		settle
+		echo 1 >/proc/sys/vm/compact_memory
+		pool_set 1048576 "" "$1"
+		[ "$(pool_get 1048576)" -ge "$1" ] && return 0
+	done
+	return 1
+}

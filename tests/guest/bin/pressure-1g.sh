@@ -9,6 +9,7 @@ g=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 m=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 for _ in 1 2 3 4 5; do
 	echo 0 >$m
+	echo 1 >/proc/sys/vm/compact_memory
 	echo 1 >$g
 	# Grow, compact what is left into 2 MiB blocks, grow again: only
 	# scraps smaller than a huge page stay free.
