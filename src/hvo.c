@@ -66,11 +66,18 @@ bool hvo_should_optimize(const struct hstate *h, struct folio *folio)
 	return hvo_policy_wants(h->order, folio_nid(folio));
 }
 
-/* As free_vmemmap_page() in mm/hugetlb_vmemmap.c, with the same accounting. */
-static void hvo_free_vmemmap_pages(struct list_head *list)
+/*
+ * Free the vmemmap pages that optimizing unmapped, after the TLB flush that
+ * makes them unreachable; accounted as free_vmemmap_page() in
+ * mm/hugetlb_vmemmap.c does.
+ */
+static void hvo_flush_and_free_vmemmap_pages(struct list_head *list)
 {
 	struct page *page, *next;
 
+	if (list_empty(list))
+		return;
+	hvo_flush_tlb_all();
 	list_for_each_entry_safe(page, next, list, lru) {
 		list_del(&page->lru);
 		if (PageReserved(page)) {
@@ -233,10 +240,7 @@ void hvo_optimize_folio(const struct hstate *h, struct folio *folio)
 	hvo_enter();
 	if (hvo_should_optimize(h, folio)) {
 		hvo_optimize_traced(h, folio, &freed);
-		if (!list_empty(&freed)) {
-			hvo_flush_tlb_all();
-			hvo_free_vmemmap_pages(&freed);
-		}
+		hvo_flush_and_free_vmemmap_pages(&freed);
 	}
 	hvo_exit();
 }
@@ -264,15 +268,11 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
 		 * unmapped so far is the memory to retry with.
 		 */
 		if (ret == -ENOMEM && !list_empty(&freed)) {
-			hvo_flush_tlb_all();
-			hvo_free_vmemmap_pages(&freed);
+			hvo_flush_and_free_vmemmap_pages(&freed);
 			hvo_optimize_traced(h, folio, &freed);
 		}
 	}
-	if (!list_empty(&freed)) {
-		hvo_flush_tlb_all();
-		hvo_free_vmemmap_pages(&freed);
-	}
+	hvo_flush_and_free_vmemmap_pages(&freed);
 	hvo_exit();
 }
 
