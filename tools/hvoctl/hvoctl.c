@@ -77,26 +77,21 @@ static struct kmod_module *module_lookup(struct kmod_ctx *ctx, int *code)
 	struct kmod_list *list = NULL, *l;
 	struct kmod_module *mod = NULL;
 
-	if (kmod_module_new_from_lookup(ctx, MODULE_NAME, &list) < 0 || !list) {
-		*code = fail(EXIT_NOT_INSTALLED,
-			     "module %s is not installed for this kernel (dkms install, or make install)",
-			     MODULE_NAME);
-		return NULL;
+	if (kmod_module_new_from_lookup(ctx, MODULE_NAME, &list) >= 0) {
+		kmod_list_foreach(l, list) {
+			mod = kmod_module_get_module(l);
+			break;
+		}
+		kmod_module_unref_list(list);
 	}
-	kmod_list_foreach(l, list) {
-		mod = kmod_module_get_module(l);
-		break;
-	}
-	kmod_module_unref_list(list);
-	if (!mod || !kmod_module_get_path(mod)) {
-		*code = fail(EXIT_NOT_INSTALLED,
-			     "module %s is not installed for this kernel (dkms install, or make install)",
-			     MODULE_NAME);
-		if (mod)
-			kmod_module_unref(mod);
-		return NULL;
-	}
-	return mod;
+	if (mod && kmod_module_get_path(mod))
+		return mod;
+	if (mod)
+		kmod_module_unref(mod);
+	*code = fail(EXIT_NOT_INSTALLED,
+		     "module %s is not installed for this kernel (dkms install, or make install)",
+		     MODULE_NAME);
+	return NULL;
 }
 
 static const char *initstate_name(int state)
