@@ -1,8 +1,19 @@
 # Minimal TAP helpers shared by host and guest tests. Sourced.
 # shellcheck shell=bash
+#
+# Every test file declares its plan first (plan N); tap_done fails the
+# file if it ran a different number of checks, and the runner (tests/check)
+# counts the checks a file planned but never printed as failures.
 
 TAP_N=0
 TAP_FAILED=0
+TAP_PLAN=
+
+# plan N: this file will report exactly N checks. Printed before any check.
+plan() {
+	TAP_PLAN=$1
+	echo "1..$1"
+}
 
 # ok COND-EXIT-STATUS DESCRIPTION: report the last command's verdict.
 tap() {
@@ -51,7 +62,15 @@ within() {
 
 diag() { echo "# $*"; }
 
+# tap_done: the file's verdict. Without a plan, or off its plan, it fails.
 tap_done() {
-	echo "1..$TAP_N"
+	if [ -z "$TAP_PLAN" ]; then
+		echo "# no plan declared: call plan N first"
+		return 1
+	fi
+	if [ "$TAP_N" != "$TAP_PLAN" ]; then
+		echo "# planned $TAP_PLAN checks, ran $TAP_N"
+		return 1
+	fi
 	[ "$TAP_FAILED" = 0 ]
 }
