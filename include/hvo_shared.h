@@ -43,6 +43,8 @@ struct hvo_remap {
 };
 
 void hvo_flush_tlb_all(void);
+bool hvo_vmemmap_self_hosted(unsigned long addr);
+int hvo_vmemmap_pte(unsigned long addr, pte_t *pte);
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 		    unsigned long *nr_split);
 void hvo_remap_to_tail(unsigned long start, unsigned long end,
@@ -64,6 +66,16 @@ bool hvo_should_optimize(const struct hstate *h, struct folio *folio);
 bool hvo_is_ours(struct folio *folio);
 void hvo_engine_exit(void);
 
+struct hvo_walker {
+	void (*folio)(struct hvo_walker *w, unsigned long pfn, bool head_copied);
+	void (*done)(struct hvo_walker *w);
+};
+
+void hvo_walk_ours(struct hvo_walker *w);
+
+/* The verify file: an audit of every folio hvo_shared optimized (verify.c). */
+int hvo_verify_init(struct dentry *dir);
+
 /* Folios already in the pools at load and unload (pool.c). */
 void hvo_pool_takeover(void);
 void hvo_pool_giveback(void);
@@ -71,6 +83,27 @@ void hvo_pool_giveback(void);
 /* ftrace hooks on the kernel's HVO entry points (hooks.c). */
 int hvo_hooks_install(void);
 void hvo_hooks_remove(void);
+
+/* Fault injection for the test suite (inject.c). */
+enum hvo_inject_site {
+	/* Allocation sites: the allocation fails. */
+	HVO_INJECT_PTE_TABLE,
+	HVO_INJECT_HEAD_COPY,
+	HVO_INJECT_SHARED_TAIL,
+	HVO_INJECT_XARRAY,
+	HVO_INJECT_RESTORE_PAGES,
+	/* Unload windows: the task spins there (or sleeps, inside). */
+	HVO_INJECT_DELAY_ENTER,
+	HVO_INJECT_SLEEP_INSIDE,
+	HVO_INJECT_DELAY_EXIT,
+	HVO_INJECT_NR
+};
+
+extern atomic_long_t hvo_injected[HVO_INJECT_NR];
+
+bool hvo_inject_fail(enum hvo_inject_site site);
+void hvo_inject_delay(enum hvo_inject_site site);
+const char *hvo_inject_name(enum hvo_inject_site site);
 
 /* Counters and the debugfs report (stats.c). */
 #define HVO_MIN_ORDER	VMEMMAP_TAIL_MIN_ORDER
@@ -90,6 +123,8 @@ struct hvo_totals {
 	atomic_long_t optimize_failed;
 	atomic_long_t restore_total;
 	atomic_long_t restore_failed;
+	atomic_long_t optimize_retried;	/* bulk retries after -ENOMEM */
+	atomic_long_t skipped_self_hosted; /* vmemmap inside its own block */
 };
 
 extern struct hvo_totals hvo_totals;
@@ -103,6 +138,7 @@ enum hvo_state {
 extern enum hvo_state hvo_state;
 
 struct hvo_zone_stats *hvo_zone_stats(struct zone *zone, unsigned int order);
+struct hvo_zone_stats *hvo_zs(int nid, int zid, unsigned int order);
 int hvo_stats_init(void);
 void hvo_stats_exit(void);
 

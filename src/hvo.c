@@ -15,6 +15,8 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
+#include <linux/rwsem.h>
 #include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
@@ -31,18 +33,34 @@ MODULE_PARM_DESC(head_copy, "replace the head vmemmap page by a copy, as the ker
  */
 static DEFINE_XARRAY(hvo_folios);
 
-/* Tasks inside a replacement function: rmmod waits for them. */
+/*
+ * Tasks inside a replacement function: rmmod waits for them. The counter
+ * does not cover the first instructions of a replacement, before
+ * hvo_enter(), nor the last, after hvo_exit(); hvo_engine_exit() closes
+ * both windows with RCU-tasks grace periods (docs/safety.md).
+ */
 static atomic_t hvo_active = ATOMIC_INIT(0);
+
+/*
+ * Engine operations take it for reading; the verify file for writing, so
+ * that it sees no folio half optimized or half restored.
+ */
+static DECLARE_RWSEM(hvo_engine_rwsem);
 
 static void hvo_enter(void)
 {
+	hvo_inject_delay(HVO_INJECT_DELAY_ENTER);
 	atomic_inc(&hvo_active);
+	down_read(&hvo_engine_rwsem);
+	hvo_inject_delay(HVO_INJECT_SLEEP_INSIDE);
 }
 
 static void hvo_exit(void)
 {
+	up_read(&hvo_engine_rwsem);
 	if (atomic_dec_and_test(&hvo_active))
 		wake_up_var(&hvo_active);
+	hvo_inject_delay(HVO_INJECT_DELAY_EXIT);
 }
 
 static unsigned long hvo_vmemmap_size(const struct hstate *h)
@@ -112,6 +130,8 @@ static int hvo_alloc_vmemmap_pages(int nid, unsigned long nr,
 	struct page *batch[32];
 	unsigned long done = 0, got, i;
 
+	if (hvo_inject_fail(HVO_INJECT_RESTORE_PAGES))
+		return -ENOMEM;
 	while (done < nr) {
 		memset(batch, 0, sizeof(batch));
 		got = alloc_pages_bulk_node(gfp, nid, min(nr - done, ARRAY_SIZE(batch)),
@@ -159,8 +179,12 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 	bool created;
 	int ret;
 
+	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
+
 	if (!hvo_vmemmap_is_tails(start, end))
 		return -EINVAL;
+	if (hvo_vmemmap_self_hosted(start))
+		return -EOPNOTSUPP;
 
 	r.tail = hvo_shared_tail(order, zone, &created);
 	if (!r.tail)
@@ -169,6 +193,8 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 		atomic_long_inc(&zs->tail_pages);
 
 	/* The entry records whether the head was replaced, for restore. */
+	if (hvo_inject_fail(HVO_INJECT_XARRAY))
+		return -ENOMEM;
 	ret = xa_insert(&hvo_folios, folio_pfn(folio), xa_mk_value(hvo_head_copy),
 			GFP_KERNEL);
 	if (ret)
@@ -180,7 +206,8 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 		goto fail;
 
 	if (hvo_head_copy) {
-		r.head = alloc_pages_node(nid, GFP_KERNEL, 0);
+		r.head = hvo_inject_fail(HVO_INJECT_HEAD_COPY) ? NULL :
+			 alloc_pages_node(nid, GFP_KERNEL, 0);
 		if (!r.head) {
 			ret = -ENOMEM;
 			goto fail;
@@ -216,6 +243,11 @@ static int hvo_optimize_traced(const struct hstate *h, struct folio *folio,
 	u64 t0 = tracing ? ktime_get_ns() : 0;
 	int ret = hvo_optimize_one(h, folio, freed);
 
+	/* A refusal is a decision, not a failure: counted apart. */
+	if (ret == -EOPNOTSUPP) {
+		atomic_long_inc(&hvo_totals.skipped_self_hosted);
+		return ret;
+	}
 	atomic_long_inc(&hvo_totals.optimize_total);
 	if (ret)
 		atomic_long_inc(&hvo_totals.optimize_failed);
@@ -269,6 +301,7 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
 		 */
 		if (ret == -ENOMEM && !list_empty(&freed)) {
 			hvo_flush_and_free_vmemmap_pages(&freed);
+			atomic_long_inc(&hvo_totals.optimize_retried);
 			hvo_optimize_traced(h, folio, &freed);
 		}
 	}
@@ -385,12 +418,46 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 }
 
 /*
- * Called after the hooks are gone: wait for tasks still running a
- * replacement. Optimized folios stay as they are; the kernel's own restore
- * handles them (docs/design.md).
+ * Called after the hooks are gone: wait until no task can be running module
+ * text on behalf of a hook. Optimized folios stay as they are; the
+ * kernel's own restore handles them (docs/design.md).
+ *
+ * A task the ftrace handler redirected may not have reached hvo_enter()
+ * yet, preempted in between. Nothing there sleeps, so once every task has
+ * passed a voluntary context switch (an RCU-tasks grace period), each such
+ * task is either counted or gone. unregister_ftrace_function() waits for
+ * one such period itself on preemptible kernels (ftrace_shutdown()), but
+ * that is its own business: this one is ours. Then the counter drains.
+ * The last task out still runs the end of hvo_exit() and its caller's
+ * return, and again does not sleep there: a second grace period, started
+ * after the counter reached zero, waits for it.
  */
 void hvo_engine_exit(void)
 {
+	synchronize_rcu_tasks();
 	wait_var_event(&hvo_active, !atomic_read(&hvo_active));
+	synchronize_rcu_tasks();
 	xa_destroy(&hvo_folios);
+}
+
+/**
+ * hvo_walk_ours - walk every folio hvo_shared optimized
+ * @w:	->folio() is called with each head PFN and whether its head was
+ *	copied, then ->done() once
+ *
+ * Engine operations are held off meanwhile, so ->folio() sees no folio
+ * half optimized or half restored, and ->done() sees the counters at rest.
+ */
+void hvo_walk_ours(struct hvo_walker *w)
+{
+	unsigned long pfn;
+	void *entry;
+
+	down_write(&hvo_engine_rwsem);
+	xa_for_each(&hvo_folios, pfn, entry) {
+		w->folio(w, pfn, xa_to_value(entry));
+		cond_resched();
+	}
+	w->done(w);
+	up_write(&hvo_engine_rwsem);
 }

@@ -57,6 +57,8 @@ static pte_t *hvo_pte_alloc(int nid)
 	struct ptdesc *ptdesc;
 	struct page *page;
 
+	if (hvo_inject_fail(HVO_INJECT_PTE_TABLE))
+		return NULL;
 	page = alloc_pages_node(nid, GFP_PGTABLE_KERNEL, 0);
 	if (!page)
 		return NULL;
@@ -137,6 +139,72 @@ static pmd_t *hvo_vmemmap_pmd(unsigned long addr)
 	if (pmd_none(*pmd))
 		return NULL;
 	return pmd;
+}
+
+/*
+ * The page that backs the vmemmap at @addr. Caller holds init_mm's mmap
+ * lock; the PMD may be a leaf or a table.
+ */
+static struct page *hvo_vmemmap_backing(unsigned long addr)
+{
+	pmd_t *pmd = hvo_vmemmap_pmd(addr);
+
+	if (!pmd)
+		return NULL;
+	if (pmd_leaf(*pmd))
+		return pmd_page(*pmd) + pte_index(addr);
+	return pte_page(ptep_get(pte_offset_kernel(pmd, addr)));
+}
+
+/**
+ * hvo_vmemmap_self_hosted - whether the vmemmap at @addr lives in the
+ *			     hot-added memory it describes
+ * @addr:	the vmemmap address of a folio's head page
+ *
+ * With memory_hotplug.memmap_on_memory, a hot-added block carries its own
+ * memmap in its first pages, flagged VmemmapSelfHosted. Those pages go
+ * with the block when it is removed and must never be freed on their own;
+ * the kernel's HVO refuses such folios (vmemmap_pmd_entry() in
+ * mm/hugetlb_vmemmap.c) and so does hvo_shared. As there, the head's page
+ * is enough: hugetlb alignment puts a folio's whole vmemmap in one block.
+ */
+bool hvo_vmemmap_self_hosted(unsigned long addr)
+{
+	struct page *page;
+	bool ret;
+
+	if (!IS_ENABLED(CONFIG_MEMORY_HOTPLUG))
+		return false;
+	mmap_read_lock(hvo_sym.init_mm);
+	spin_lock(&hvo_sym.init_mm->page_table_lock);
+	page = hvo_vmemmap_backing(addr);
+	ret = page && PageVmemmapSelfHosted(page);
+	spin_unlock(&hvo_sym.init_mm->page_table_lock);
+	mmap_read_unlock(hvo_sym.init_mm);
+	return ret;
+}
+
+/**
+ * hvo_vmemmap_pte - read the PTE that maps the vmemmap at @addr
+ * @addr:	a vmemmap address
+ * @pte:	output
+ *
+ * Return: 0, or -ENOENT if @addr is not mapped by a PTE (unmapped, or
+ * inside a PMD leaf).
+ */
+int hvo_vmemmap_pte(unsigned long addr, pte_t *pte)
+{
+	pmd_t *pmd;
+	int ret = -ENOENT;
+
+	mmap_read_lock(hvo_sym.init_mm);
+	pmd = hvo_vmemmap_pmd(addr);
+	if (pmd && !pmd_leaf(*pmd)) {
+		*pte = ptep_get(pte_offset_kernel(pmd, addr));
+		ret = 0;
+	}
+	mmap_read_unlock(hvo_sym.init_mm);
+	return ret;
 }
 
 /**

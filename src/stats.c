@@ -23,7 +23,7 @@ static const char *const hvo_state_names[] = {
 	[HVO_STATE_UNLOADING]	= "unloading",
 };
 
-static struct hvo_zone_stats *hvo_zs(int nid, int zid, unsigned int order)
+struct hvo_zone_stats *hvo_zs(int nid, int zid, unsigned int order)
 {
 	return &hvo_zstats[(nid * MAX_NR_ZONES + zid) * HVO_NR_ORDERS +
 			   order - HVO_MIN_ORDER];
@@ -67,11 +67,12 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 	struct hvo_sums total = {};
 	char prefix[64];
 	unsigned int order;
-	int nid, zid;
+	int nid, zid, i;
 
 	seq_printf(m, "version %s\n", HVO_SHARED_VERSION);
 	seq_printf(m, "kernel %s\n", init_utsname()->release);
 	seq_printf(m, "state %s\n", hvo_state_names[READ_ONCE(hvo_state)]);
+	seq_printf(m, "struct_page_bytes %zu\n", sizeof(struct page));
 
 	for_each_node(nid)
 		for (zid = 0; zid < MAX_NR_ZONES; zid++)
@@ -82,6 +83,12 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "optimize_failed %ld\n", atomic_long_read(&hvo_totals.optimize_failed));
 	seq_printf(m, "restore_total %ld\n", atomic_long_read(&hvo_totals.restore_total));
 	seq_printf(m, "restore_failed %ld\n", atomic_long_read(&hvo_totals.restore_failed));
+	seq_printf(m, "optimize_retried %ld\n", atomic_long_read(&hvo_totals.optimize_retried));
+	seq_printf(m, "skipped_self_hosted %ld\n",
+		   atomic_long_read(&hvo_totals.skipped_self_hosted));
+	for (i = 0; i < HVO_INJECT_NR; i++)
+		seq_printf(m, "injected.%s %ld\n", hvo_inject_name(i),
+			   atomic_long_read(&hvo_injected[i]));
 
 	/* Only the (node, zone, order) triples that ever held anything. */
 	for_each_node(nid) {
@@ -105,6 +112,7 @@ DEFINE_SHOW_ATTRIBUTE(hvo_stats);
 int hvo_stats_init(void)
 {
 	struct dentry *file;
+	int ret;
 
 	hvo_zstats = kvcalloc(nr_node_ids * MAX_NR_ZONES * HVO_NR_ORDERS,
 			      sizeof(*hvo_zstats), GFP_KERNEL);
@@ -125,7 +133,12 @@ int hvo_stats_init(void)
 		kvfree(hvo_zstats);
 		return PTR_ERR(file);
 	}
-	return 0;
+	ret = hvo_verify_init(hvo_debugfs_dir);
+	if (ret) {
+		debugfs_remove(hvo_debugfs_dir);
+		kvfree(hvo_zstats);
+	}
+	return ret;
 }
 
 /* debugfs_remove() waits for readers, so the counters can go after it. */

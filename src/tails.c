@@ -51,6 +51,8 @@ struct page *hvo_shared_tail(unsigned int order, struct zone *zone,
 	if (likely(tail))
 		return tail;
 
+	if (hvo_inject_fail(HVO_INJECT_SHARED_TAIL))
+		return NULL;
 	tail = alloc_pages_node(zone_to_nid(zone), GFP_KERNEL | __GFP_ZERO, 0);
 	if (!tail)
 		return NULL;

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection, for the test suite: make chosen allocation sites fail,
+ * and widen the two windows in which a task runs module text without being
+ * counted (between the ftrace trampoline and hvo_enter(), and after
+ * hvo_exit()), so that a test can race rmmod against them. sleep_inside
+ * sleeps where the task is counted, so that an RCU-tasks grace period
+ * started meanwhile (the one in unregister_ftrace_function()) ends before
+ * the task reaches the exit window.
+ *
+ *   inject=none | SITE[,SITE...]     sites: pte_table, head_copy,
+ *                                    shared_tail, xarray, restore_pages,
+ *                                    delay_enter, sleep_inside, delay_exit
+ *   inject_every=N                   act on every Nth visit of a site (0: off)
+ *   inject_probability=P             or with probability P percent
+ *   inject_delay_ms=MS               how long a delay site spins
+ *
+ * The kernel's fault_attr needs CONFIG_FAULT_INJECTION, which Debian's
+ * kernels do not set; this is the same idea, per site and always built.
+ * With inject=none (the default) a site costs one READ_ONCE().
+ */
+#include <linux/delay.h>
+#include <linux/moduleparam.h>
+#include <linux/random.h>
+#include <linux/string.h>
+
+#include "hvo_shared.h"
+
+static const char *const hvo_inject_names[HVO_INJECT_NR] = {
+	[HVO_INJECT_PTE_TABLE]		= "pte_table",
+	[HVO_INJECT_HEAD_COPY]		= "head_copy",
+	[HVO_INJECT_SHARED_TAIL]	= "shared_tail",
+	[HVO_INJECT_XARRAY]		= "xarray",
+	[HVO_INJECT_RESTORE_PAGES]	= "restore_pages",
+	[HVO_INJECT_DELAY_ENTER]	= "delay_enter",
+	[HVO_INJECT_SLEEP_INSIDE]	= "sleep_inside",
+	[HVO_INJECT_DELAY_EXIT]		= "delay_exit",
+};
+
+static unsigned long hvo_inject_sites;
+static unsigned int hvo_inject_every;
+static unsigned int hvo_inject_probability;
+static unsigned int hvo_inject_delay_ms = 1000;
+static atomic_t hvo_inject_visits[HVO_INJECT_NR];
+
+atomic_long_t hvo_injected[HVO_INJECT_NR];
+
+static bool hvo_inject_now(enum hvo_inject_site site)
+{
+	unsigned int every = READ_ONCE(hvo_inject_every);
+	unsigned int prob = READ_ONCE(hvo_inject_probability);
+
+	if (every && !(atomic_inc_return(&hvo_inject_visits[site]) % every))
+		return true;
+	return prob && get_random_u32_below(100) < prob;
+}
+
+/**
+ * hvo_inject_fail - whether the allocation at @site should fail this time
+ * @site:	an allocation site, HVO_INJECT_PTE_TABLE..RESTORE_PAGES
+ *
+ * Counted per site in the stats file (injected.SITE).
+ */
+bool hvo_inject_fail(enum hvo_inject_site site)
+{
+	if (likely(!(READ_ONCE(hvo_inject_sites) & BIT(site))))
+		return false;
+	if (!hvo_inject_now(site))
+		return false;
+	atomic_long_inc(&hvo_injected[site]);
+	return true;
+}
+
+/**
+ * hvo_inject_delay - wait at @site, if it is chosen
+ * @site:	HVO_INJECT_DELAY_ENTER, _SLEEP_INSIDE or _DELAY_EXIT
+ *
+ * The windows get a busy wait (preemptible) rather than a sleep: a sleep
+ * is a voluntary context switch, which would end the RCU-tasks grace
+ * period that unload relies on and so hide the window it widens.
+ */
+void hvo_inject_delay(enum hvo_inject_site site)
+{
+	if (likely(!(READ_ONCE(hvo_inject_sites) & BIT(site))))
+		return;
+	if (!hvo_inject_now(site))
+		return;
+	atomic_long_inc(&hvo_injected[site]);
+	if (site == HVO_INJECT_SLEEP_INSIDE)
+		msleep(READ_ONCE(hvo_inject_delay_ms));
+	else
+		mdelay(READ_ONCE(hvo_inject_delay_ms));
+}
+
+const char *hvo_inject_name(enum hvo_inject_site site)
+{
+	return hvo_inject_names[site];
+}
+
+static int hvo_inject_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long sites = 0;
+	char *buf, *cur, *tok;
+	int i, ret = 0;
+
+	if (sysfs_streq(val, "none")) {
+		WRITE_ONCE(hvo_inject_sites, 0);
+		return 0;
+	}
+	buf = kstrdup(val, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	cur = strim(buf);
+	while (!ret && (tok = strsep(&cur, ",")) != NULL) {
+		i = match_string(hvo_inject_names, HVO_INJECT_NR, tok);
+		if (i < 0)
+			ret = -EINVAL;
+		else
+			sites |= BIT(i);
+	}
+	kfree(buf);
+	if (ret) {
+		pr_err("inject='%.*s': expected none or sites among pte_table, head_copy, shared_tail, xarray, restore_pages, delay_enter, sleep_inside, delay_exit\n",
+		       (int)strcspn(val, "\n"), val);
+		return ret;
+	}
+	WRITE_ONCE(hvo_inject_sites, sites);
+	return 0;
+}
+
+static int hvo_inject_get(char *buffer, const struct kernel_param *kp)
+{
+	unsigned long sites = READ_ONCE(hvo_inject_sites);
+	int i, len = 0;
+
+	if (!sites)
+		return sysfs_emit(buffer, "none\n");
+	for_each_set_bit(i, &sites, HVO_INJECT_NR)
+		len += sysfs_emit_at(buffer, len, "%s%s", len ? "," : "",
+				     hvo_inject_names[i]);
+	return len + sysfs_emit_at(buffer, len, "\n");
+}
+
+static const struct kernel_param_ops hvo_inject_ops = {
+	.set = hvo_inject_set,
+	.get = hvo_inject_get,
+};
+module_param_cb(inject, &hvo_inject_ops, NULL, 0644);
+MODULE_PARM_DESC(inject, "testing: sites to fail or delay, or none (default)");
+
+static int hvo_set_percent(const char *val, const struct kernel_param *kp)
+{
+	unsigned int p;
+
+	if (kstrtouint(val, 0, &p) || p > 100) {
+		pr_err("inject_probability='%.*s': expected a percentage, 0-100\n",
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, p);
+	return 0;
+}
+
+static const struct kernel_param_ops hvo_percent_ops = {
+	.set = hvo_set_percent,
+	.get = param_get_uint,
+};
+module_param_cb(inject_probability, &hvo_percent_ops, &hvo_inject_probability, 0644);
+MODULE_PARM_DESC(inject_probability, "testing: act on a chosen site with this probability, in percent");
+
+static int hvo_set_delay(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+
+	/* Long enough to race rmmod, short of the soft-lockup detector. */
+	if (kstrtouint(val, 0, &ms) || ms > 10000) {
+		pr_err("inject_delay_ms='%.*s': expected 0-10000\n",
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(hvo_inject_delay_ms, ms);
+	return 0;
+}
+
+static const struct kernel_param_ops hvo_delay_ops = {
+	.set = hvo_set_delay,
+	.get = param_get_uint,
+};
+module_param_cb(inject_delay_ms, &hvo_delay_ops, &hvo_inject_delay_ms, 0644);
+MODULE_PARM_DESC(inject_delay_ms, "testing: how long a delay site spins (default 1000)");
+
+module_param_named(inject_every, hvo_inject_every, uint, 0644);
+MODULE_PARM_DESC(inject_every, "testing: act on every Nth visit of a chosen site (0: never)");
