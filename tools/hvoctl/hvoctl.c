@@ -14,6 +14,10 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#ifndef HVOCTL_VERSION
+#define HVOCTL_VERSION	"unknown"
+#endif
+
 #define MODULE_NAME	"hvo_shared"
 #define DEBUGFS		"/sys/kernel/debug"
 #define STATS		DEBUGFS "/hvo_shared/stats"
@@ -446,6 +450,7 @@ static void usage(FILE *f)
 		"  watch [-n SECONDS] [-c COUNT]\n"
 		"                          refresh the summary every SECONDS (default 2)\n"
 		"  help, --help            this text\n"
+		"  version, --version      hvoctl's version\n"
 		"\n"
 		"Exit status: 0 ok, 1 error, 2 usage, 3 not root, 4 not installed,\n"
 		"5 kernel unsupported, 6 debugfs not mounted, 7 busy, 8 not loaded.\n");
@@ -457,6 +462,10 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("hvoctl %s\n", HVOCTL_VERSION);
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "status") && argc <= 2)
