@@ -34,11 +34,19 @@ module-install: module
 	depmod -a $(KVER)
 
 # hvoctl, its manual page, and the bpftrace tools (as Debian installs
-# bpftrace's own: executable .bt files in sbin).
+# bpftrace's own: executable .bt files in sbin). Once per machine, not per
+# kernel: the module is what DKMS rebuilds, see docs/hvoctl.md.
+BT_TOOLS := $(notdir $(wildcard tools/bpftrace/*.bt))
+
 tools-install:
-	$(MAKE) -C tools/hvoctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	$(MAKE) -C tools/hvoctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
+		HVOCTL_VERSION=$(VERSION)
 	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 tools/bpftrace/*.bt $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(addprefix tools/bpftrace/,$(BT_TOOLS)) $(DESTDIR)$(PREFIX)/sbin/
+
+tools-uninstall:
+	$(MAKE) -C tools/hvoctl uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/sbin/,$(BT_TOOLS))
 
 install: module-install tools-install
 
@@ -50,10 +58,13 @@ dkms-src:
 	echo $(VERSION) > $(DKMS_SRC)/VERSION
 	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
 
+# The module through DKMS (rebuilt for every new kernel), the tools once,
+# as `make install` does without DKMS.
 dkms-install: dkms-src
 	dkms install --force hvo_shared/$(VERSION) -k $(KVER)
+	$(MAKE) tools-install
 
-dkms-uninstall:
+dkms-uninstall: tools-uninstall
 	dkms remove hvo_shared/$(VERSION) --all
 
 # Kernel style: checkpatch from the 7.3 source that tests/vm/prepare unpacks.
@@ -71,5 +82,5 @@ bench:
 demo:
 	tests/demo
 
-.PHONY: all module clean version module-install tools-install install dkms-src dkms-install \
-	dkms-uninstall style check bench demo
+.PHONY: all module clean version module-install tools-install tools-uninstall install \
+	dkms-src dkms-install dkms-uninstall style check bench demo
