@@ -10,6 +10,7 @@
 # kernel's own HVO and no module, as the anchor. After each phase: every
 # worker stopped, pools drained, module gone, nr_memmap_* exactly at the
 # baseline, free memory back within FREE_TOL_KB, kernel log clean.
+# STRESS_BUDGET (seconds), if set, bounds the whole run: see below.
 . "$(dirname "$0")/../guest/lib.sh"
 . "$(dirname "$0")/workers.sh"
 
@@ -28,6 +29,7 @@ FREE_TOL_KB=${STRESS_FREE_TOL_KB:-2560}
 GRACE=120
 G1DIR=/dev/hugepages-1G
 
+START=$(date +%s)
 plan 26
 STRESSMAP=$(helper stressmap)
 tap $? "stressmap built"
@@ -149,11 +151,15 @@ check_module_workers() {
 	local w
 	for w in stats verify param module; do
 		diag "module phase $w: $(tr '\n' ' ' <"$W/$w.count")"
+		[ -s "$W/$w.why" ] && diag "  ... reads failed: $(sort "$W/$w.why" | uniq -c | tr -s ' \n' ' ')"
 	done
-	if [ "$(count verify oks)" = 0 ] && [ "$(count verify bad)" = 0 ]; then
+	if [ "$HAVE_VERIFY" = 1 ]; then
+		ok "module phase: verify read 'ok' every time ($(count verify oks) reads)" -- \
+			test "$(count verify bad)" = 0 -a "$(count verify oks)" -gt 0
+	else
 		diag "no $VERIFY in this build: the verify check is skipped"
+		is "$(count verify bad)" 0 "module phase: verify never read anything but 'ok'"
 	fi
-	is "$(count verify bad)" 0 "module phase: verify read 'ok' every time ($(count verify oks) reads)"
 	fails verify
 	ok "module phase: stats read $(count stats reads) times, always whole" -- \
 		test "$(count stats bad)" = 0 -a "$(count stats reads)" -gt 0
@@ -198,12 +204,12 @@ check_end() {
 	is "$log" "" "$name: kernel log clean since the phase began"
 }
 
-# pregrow NAME: pools up before the clock starts (1 GiB folios take
-# seconds each under TCG), so no map worker waits for a first grow.
+# pregrow NAME: 1 GiB pools up before the clock starts (each folio takes
+# seconds under TCG), so that the 1 GiB map workers need not wait for a
+# first grow.
 pregrow() {
 	local n got=0
 	for n in "${NODES[@]}"; do
-		pool_set 2048 "$n" $(( POOL_2M / 2 ))
 		echo 1 >/proc/sys/vm/compact_memory
 		pool_set $G1 "$n" "$POOL_1G"
 		got=$((got + $(pool_get $G1 "$n")))
@@ -223,6 +229,8 @@ run_phase() {
 	if [ "$name" = module ]; then
 		# It takes over the pregrown pools.
 		modprobe hvo_shared
+		HAVE_VERIFY=0
+		[ -e "$VERIFY" ] && HAVE_VERIFY=1
 		stats_worker & PIDS+=($!)
 		verify_worker & PIDS+=($!)
 		param_worker & PIDS+=($!)
@@ -250,6 +258,14 @@ settle
 MM0=$(memmap_pages) FREE0=$(free_kb)
 diag "baseline: nr_memmap_* $MM0, free $FREE0 kB; ${TOTAL}s of churn"
 run_phase module $(( TOTAL * 2 / 3 ))
-run_phase kernel $(( TOTAL - TOTAL * 2 / 3 ))
+# Within a budget (40-stress.sh has a timeout), a slow first phase
+# shortens the anchor, keeping a minute for its drain and checks.
+secs=$(( TOTAL - TOTAL * 2 / 3 ))
+if [ -n "${STRESS_BUDGET:-}" ]; then
+	left=$(( STRESS_BUDGET - ($(date +%s) - START) - 60 ))
+	[ "$left" -lt "$secs" ] && secs=$(( left > 15 ? left : 15 )) &&
+		diag "kernel phase shortened to ${secs}s to stay within ${STRESS_BUDGET}s"
+fi
+run_phase kernel "$secs"
 rm -rf "$W"
 tap_done

@@ -20,6 +20,12 @@ nap() {
 	sleep "$((t / 10)).$((t % 10))"
 }
 
+# ms: milliseconds since the epoch.
+ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
 # put NAME KEY VALUE...: the worker's counts.
 put() {
 	local name=$1
@@ -65,11 +71,20 @@ map_worker() {
 	[ "$rc" = 0 ] || cat "$W/map-$mode-$kb.err" >>"$W/map-$mode-$kb.fail"
 }
 
+# why NAME: note why a read failed (the first line of its stderr), for
+# the diagnostics: the module being away is expected, other errors may
+# not be.
+why() {
+	local line=
+	read -r line <"$W/$1.err"
+	echo "${line#cat: }" >>"$W/$1.why"
+}
+
 # Read the stats file; the module may be absent or going away meanwhile.
 stats_worker() {
 	local out reads=0 absent=0 bad=0
 	while alive; do
-		if out=$(cat "$STATS" 2>/dev/null); then
+		if out=$(cat "$STATS" 2>"$W/stats.err"); then
 			if [[ $out == *$'\nstate '* && $out == *$'\nsaved_bytes '* ]]; then
 				reads=$((reads + 1))
 			else
@@ -78,6 +93,7 @@ stats_worker() {
 			fi
 		else
 			absent=$((absent + 1))
+			why stats
 		fi
 		nap 3
 	done
@@ -88,7 +104,7 @@ stats_worker() {
 verify_worker() {
 	local out oks=0 absent=0 bad=0
 	while alive; do
-		if [ -e "$VERIFY" ] && out=$(cat "$VERIFY" 2>/dev/null); then
+		if [ -e "$VERIFY" ] && out=$(cat "$VERIFY" 2>"$W/verify.err"); then
 			if [ "$out" = ok ]; then
 				oks=$((oks + 1))
 			else
@@ -97,6 +113,7 @@ verify_worker() {
 			fi
 		else
 			absent=$((absent + 1))
+			[ -e "$VERIFY" ] && why verify
 		fi
 		nap 10
 	done
@@ -215,25 +232,31 @@ rmmod_retry() {
 
 # Unload and reload, giveback on and off in turn.
 module_worker() {
-	local loads=0 unloads=0 load_fail=0 unload_fail=0 busy=0 gb=0
+	local loads=0 unloads=0 load_fail=0 unload_fail=0 busy=0 gb=0 t0
+	local load_ms=0 unload_ms=0
 	while alive; do
 		nap 50
+		t0=$(ms)
 		if rmmod_retry; then
 			unloads=$((unloads + 1))
 		else
 			unload_fail=$((unload_fail + 1))
 			echo "rmmod failed after $RETRIES retries" >>"$W/module.fail"
 		fi
+		unload_ms=$((unload_ms + $(ms) - t0))
 		busy=$((busy + RETRIES))
 		nap 10
 		gb=$(( 1 - gb ))
+		t0=$(ms)
 		if err=$(modprobe hvo_shared giveback=$gb 2>&1); then
 			loads=$((loads + 1))
 		else
 			load_fail=$((load_fail + 1))
 			echo "modprobe giveback=$gb failed: $err" >>"$W/module.fail"
 		fi
+		load_ms=$((load_ms + $(ms) - t0))
 	done
 	put module loads $loads unloads $unloads load_fail $load_fail \
-		unload_fail $unload_fail rmmod_busy_retries $busy
+		unload_fail $unload_fail rmmod_busy_retries $busy \
+		modprobe_ms $load_ms rmmod_ms $unload_ms
 }
