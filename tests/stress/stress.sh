@@ -131,7 +131,7 @@ check_churn() {
 
 	for n in "${NODES[@]}"; do
 		for w in pool-$n-2048 pool-$n-$G1; do
-			diag "$name $w: $(tr '\n' ' ' <"$W/$w.count")"
+			diag "$name $w: $(tr '\n' ' ' <"$W/$w.count" 2>/dev/null)"
 		done
 		grow=$(sum "pool-$n-*" grow) shrink=$(sum "pool-$n-*" shrink)
 		[ "$grow" -gt 0 ] && [ "$shrink" -gt 0 ] && ok=$((ok + 1))
@@ -150,7 +150,7 @@ check_churn() {
 check_module_workers() {
 	local w
 	for w in stats verify param module; do
-		diag "module phase $w: $(tr '\n' ' ' <"$W/$w.count")"
+		diag "module phase $w: $(tr '\n' ' ' <"$W/$w.count" 2>/dev/null)"
 		[ -s "$W/$w.why" ] && diag "  ... reads failed: $(sort "$W/$w.why" | uniq -c | tr -s ' \n' ' ')"
 	done
 	if [ "$HAVE_VERIFY" = 1 ]; then
@@ -222,15 +222,18 @@ run_phase() {
 	local name=$1
 	rm -f "$W"/*
 	kmsg_mark "$name"
-	[ "$name" = kernel ] && echo 1 >/proc/sys/vm/hugetlb_optimize_vmemmap
+	# HVO on first, so that the pregrown 1 GiB folios are optimized.
+	if [ "$name" = module ]; then
+		modprobe hvo_shared
+		HAVE_VERIFY=0
+		[ -e "$VERIFY" ] && HAVE_VERIFY=1
+	else
+		echo 1 >/proc/sys/vm/hugetlb_optimize_vmemmap
+	fi
 	pregrow "$name"
 	END=$(( $(date +%s) + $2 ))
 	start_workers
 	if [ "$name" = module ]; then
-		# It takes over the pregrown pools.
-		modprobe hvo_shared
-		HAVE_VERIFY=0
-		[ -e "$VERIFY" ] && HAVE_VERIFY=1
 		stats_worker & PIDS+=($!)
 		verify_worker & PIDS+=($!)
 		param_worker & PIDS+=($!)

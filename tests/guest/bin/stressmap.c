@@ -178,6 +178,11 @@ int main(int argc, char **argv)
 		check(map, len, seed, "after move");
 		if (munmap(map, len))
 			die("munmap");
+		/*
+		 * Longer than a refused map's retry: a worker that just had
+		 * the only free 1 GiB folio lets the other one have it.
+		 */
+		usleep(300000 + rand() % 200000);
 	}
 	report();
 	return 0;
