@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * stressmap: a map worker for the stress test. Until END (a Unix time) or
- * until the file STOP exists, it maps NR huge pages (a hugetlbfs file or
- * MAP_HUGETLB), writes a pattern that differs per round, moves every page
+ * until the file STOP exists, it maps NR huge pages (a hugetlbfs file,
+ * MAP_HUGETLB, or both in turn: "alt", for 1 GiB folios, of which there
+ * may be only one), writes a pattern that differs per round, moves every page
  * to the other NUMA node (of two) with move_pages(2), verifies, and unmaps.
  *
- *   stressmap file|anon PAGE_KB NR END STOP [HUGETLBFS_DIR]
+ *   stressmap file|anon|alt PAGE_KB NR END STOP [HUGETLBFS_DIR]
  *
  * A map that fails (the pool is being shrunk by another worker) or a
  * move that fails (no free folio on the target node) is counted and the
  * round goes on: both are normal under churn. A word that does not hold
  * its pattern is not: the worker prints it and exits 1. At the end it
  * prints one line:
- *   maps N map_fail N pages N moved N move_fail N verified N
+ *   maps N file_maps N anon_maps N map_fail N pages N moved N move_fail N verified N
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +28,12 @@
 
 #define MPOL_MF_MOVE	(1 << 1)	/* <numaif.h>, without libnuma */
 
-static unsigned long maps, map_fail, pages, moved, move_fail, verified;
+static unsigned long maps, file_maps, map_fail, pages, moved, move_fail, verified;
 
 static void report(void)
 {
-	printf("maps %lu map_fail %lu pages %lu moved %lu move_fail %lu verified %lu\n",
-	       maps, map_fail, pages, moved, move_fail, verified);
+	printf("maps %lu file_maps %lu anon_maps %lu map_fail %lu pages %lu moved %lu move_fail %lu verified %lu\n",
+	       maps, file_maps, maps - file_maps, map_fail, pages, moved, move_fail, verified);
 	fflush(stdout);
 }
 
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
 	int *nodes, *status;
 
 	if (argc < 6) {
-		fprintf(stderr, "usage: stressmap file|anon PAGE_KB NR END STOP [DIR]\n");
+		fprintf(stderr, "usage: stressmap file|anon|alt PAGE_KB NR END STOP [DIR]\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
 	end = strtol(argv[4], NULL, 0);
 	stop = argv[5];
 	dir = argc > 6 ? argv[6] : "/dev/hugepages";
-	if (strcmp(mode, "file") && strcmp(mode, "anon")) {
+	if (strcmp(mode, "file") && strcmp(mode, "anon") && strcmp(mode, "alt")) {
 		fprintf(stderr, "stressmap: unknown mode %s\n", mode);
 		return 2;
 	}
@@ -138,7 +139,9 @@ int main(int argc, char **argv)
 
 	while (time(NULL) < end && access(stop, F_OK)) {
 		uint64_t seed = ((uint64_t)getpid() << 40) ^ (++round << 8) ^ 0x5a;
-		char *map = map_pages(mode, len, psize, dir);
+		const char *how = strcmp(mode, "alt") ? mode :
+				  (maps % 2 ? "anon" : "file");
+		char *map = map_pages(how, len, psize, dir);
 
 		if (map == MAP_FAILED) {
 			if (errno != ENOMEM)
@@ -148,6 +151,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		maps++;
+		file_maps += !strcmp(how, "file");
 		pages += nr;
 		fill(map, len, seed);
 		check(map, len, seed, "after write");
