@@ -121,10 +121,11 @@ check_churn() {
 	# Whether a 1 GiB folio existed at all: pregrown, or a grow that
 	# was not short. If none could be had, the 1 GiB worker may idle.
 	had=$(( G1GOT + $(sum "pool-*-$G1" grow) - $(sum "pool-*-$G1" grow_short) ))
-	for w in "$W"/map-*.count; do
-		w=$(basename "$w" .count)
-		diag "$name $w: $(grep -v '^rc' "$W/$w.count" | tr '\n' ' ')"
+	for w in map-file-2048 map-anon-2048 map-alt-$G1; do
+		diag "$name $w: $(grep -sv '^rc' "$W/$w.count" | tr '\n' ' ')"
+		# No counts: the worker was killed, its verdict unknown.
 		rc=$(count "$w" rc)
+		[ -e "$W/$w.count" ] || rc=killed
 		maps=$(count "$w" maps)
 		[ "$rc" = 0 ] || bad=$((bad + 1))
 		if [ "$w" = "map-alt-$G1" ] && [ "$had" -le 0 ]; then
