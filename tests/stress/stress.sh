@@ -204,7 +204,8 @@ check_end() {
 	is "$(memmap_pages)" "$MM0" "$name: nr_memmap_pages + nr_memmap_boot_pages back at the baseline"
 	local free1
 	free1=$(free_kb)
-	diag "$name: free (MemFree + per-CPU lists) $FREE0 -> $free1 kB"
+	diag "$name: free (MemFree + per-CPU lists) $FREE0 -> $free1 kB," \
+		"Slab $SLAB0 -> $(meminfo Slab) kB, PageTables $PT0 -> $(meminfo PageTables) kB"
 	# Only a loss is a leak.
 	within "$(( free1 < FREE0 ? free1 : FREE0 ))" "$FREE0" "$FREE_TOL_KB" \
 		"$name: free memory back"
@@ -268,7 +269,7 @@ mountpoint -q $G1DIR || mount -t hugetlbfs -o pagesize=1G none $G1DIR
 # kprobes, debugfs inodes) is not a leak.
 modprobe hvo_shared && rmmod hvo_shared
 settle
-MM0=$(memmap_pages) FREE0=$(free_kb)
+MM0=$(memmap_pages) FREE0=$(free_kb) SLAB0=$(meminfo Slab) PT0=$(meminfo PageTables)
 diag "baseline: nr_memmap_* $MM0, free $FREE0 kB; ${TOTAL}s of churn"
 run_phase module $(( TOTAL * 2 / 3 ))
 # Within a budget (40-stress.sh has a timeout), a slow first phase
