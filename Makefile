@@ -79,8 +79,13 @@ check:
 bench:
 	tests/bench/bench
 
+# The concurrency stress, 30 minutes in one 7.3 guest; STRESS_SECONDS=N
+# for another length. See docs/reliability.md.
+stress:
+	tests/stress/run
+
 demo:
 	tests/demo
 
 .PHONY: all module clean version module-install tools-install tools-uninstall install \
-	dkms-src dkms-install dkms-uninstall style check bench demo
+	dkms-src dkms-install dkms-uninstall style check bench stress demo
