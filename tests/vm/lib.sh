@@ -98,3 +98,19 @@ klog_check() {
 	fi
 	return $rc
 }
+
+# build_test_programs ROOT: compile tests/guest/bin/*.c with the root's
+# own compiler and libc into ROOT/opt/hvo-tests, which the guest sees and
+# tests/guest/lib.sh's helper uses (HVO_TEST_BIN). A program that fails
+# to build is left out: the guest then builds it and reports the error.
+build_test_programs() {
+	local root=$1
+	rm -rf "$root/opt/hvo-tests"
+	mkdir -p "$root/opt/hvo-tests/src"
+	cp "$REPO"/tests/guest/bin/*.c "$root/opt/hvo-tests/src/"
+	in_root "$root" sh -c 'cd /opt/hvo-tests && for f in src/*.c; do
+		n=${f#src/}; n=${n%.c}
+		gcc -O2 -Wall -o "$n" "$f" ||
+			echo "tests/vm/run: could not build tests/guest/bin/$n.c; the guest will try" >&2
+	done'
+}
