@@ -6,7 +6,7 @@
 # is killed, and a hung test file costs only itself.
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
-plan 26
+plan 27
 
 # The oracle's patterns, each as the kernel would print it.
 planted=(
@@ -51,12 +51,14 @@ is "$?" 3 "a guest command's exit status comes back"
 ok "  ... and a taint (U) is reported" -- \
 	grep -q "tests/vm/run: guest kernel tainted: 64 (U)" <<<"$out"
 
-# 4. A panic ends the run at once, with the reason.
+# 4. A panic ends the run at once, with the reason, and what the job
+# wrote just before it still comes back, whole.
 start=$SECONDS
-out=$(tests/vm/run --no-build --timeout 300 -- sh -c 'echo c >/proc/sysrq-trigger; sleep 600' 2>&1)
+out=$(tests/vm/run --no-build --timeout 300 -- sh -c 'seq 1 20000; echo c >/proc/sysrq-trigger; sleep 600' 2>&1)
 is "$?" 125 "a guest kernel panic fails the run (exit 125)"
 ok "  ... says so" -- grep -q "tests/vm/run: guest kernel panicked: Kernel panic - not syncing: sysrq triggered crash" <<<"$out"
 ok "  ... and does not wait for the timeout ($((SECONDS - start)) s)" -- test $((SECONDS - start)) -lt 120
+is "$(grep -cxE '[0-9]+' <<<"$out")" 20000 "  ... the output written just before it came back whole"
 
 # 5. A hung guest is killed.
 out=$(tests/vm/run --no-build --timeout 30 -- sleep 300 2>&1)
