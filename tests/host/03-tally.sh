@@ -5,11 +5,13 @@
 # made-up TAP output; no guest.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/tally.sh"
-plan 9
+plan 11
 
 # A guest run that crashed in the middle of b: a kept its plan, b printed
-# 1 of 3, c never started, d had no plan, e ran 3 of 2, and f's own
-# runner line (unnumbered) is not one of its checks.
+# 1 of 3, c never started, d had no plan, e ran 3 of 2, f timed out (its
+# runner's unnumbered line is not one of its checks, and is its only
+# failure), g exited 2 with all its checks passing, h exited 1 with a
+# failing check.
 stream='# test a
 1..2
 ok 1 - one
@@ -25,23 +27,35 @@ ok 1 - one
 ok 2 - two
 ok 3 - three
 # test f
-1..1
+1..2
+ok 1 - one
 not ok - f timed out after 5s
+# test g
+1..1
+ok 1 - one
+# exit status 2
+# test h
+1..1
+not ok 1 - one
+# exit status 1
 tests/vm/run: guest kernel panicked'
-got=$(tally a b c d e f <<<"$stream")
+got=$(tally a b c d e f g h <<<"$stream")
 
 is "$(grep -c '^not ok - a' <<<"$got")" 0 "a file that kept its plan adds nothing (its own not ok counts)"
 ok "a file that stopped short: planned 3, ran 1" -- grep -qx 'not ok - b: planned 3, ran 1' <<<"$got"
 ok "a file that never started" -- grep -qx 'not ok - c: never ran' <<<"$got"
 ok "a file without a plan" -- grep -qx 'not ok - d: no plan' <<<"$got"
 ok "a file that ran more than its plan" -- grep -qx 'not ok - e: planned 2, ran 3' <<<"$got"
-ok "a runner's unnumbered line is not a check of the file" -- grep -qx 'not ok - f: planned 1, ran 0' <<<"$got"
+is "$(grep -c '^not ok - f' <<<"$got")" 0 "a file its runner failed (time limit) adds nothing more"
+ok "a file that exited non-zero without a failing check" -- \
+	grep -qx 'not ok - g: exit status 2 without a failing check' <<<"$got"
+is "$(grep -c '^not ok - h' <<<"$got")" 0 "a file that exited non-zero with a failing check adds nothing"
 is "$(wc -l <<<"$got")" 5 "one line per file in trouble, no more"
 
 # The final count takes every result line, numbered or not.
 f=$(mktemp)
 printf '%s\n' "$stream" "$got" >"$f"
-is "$(count_results "$f")" "6 7" "count_results: 6 passed, 7 failed"
+is "$(count_results "$f")" "8 8" "count_results: 8 passed, 8 failed"
 rm -f "$f"
 is "$(tally <<<"$stream")" "" "no expected file, nothing to add"
 tap_done
