@@ -5,13 +5,14 @@
 # made-up TAP output; no guest.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/tally.sh"
-plan 11
+plan 12
 
 # A guest run that crashed in the middle of b: a kept its plan, b printed
 # 1 of 3, c never started, d had no plan, e ran 3 of 2, f timed out (its
 # runner's unnumbered line is not one of its checks, and is its only
 # failure), g exited 2 with all its checks passing, h exited 1 with a
-# failing check.
+# failing check, i stopped short in a guest that crashed (the boot's own
+# line is not i's runner failing it).
 stream='# test a
 1..2
 ok 1 - one
@@ -38,8 +39,12 @@ ok 1 - one
 1..1
 not ok 1 - one
 # exit status 1
-tests/vm/run: guest kernel panicked'
-got=$(tally a b c d e f g h <<<"$stream")
+# test i
+1..2
+ok 1 - one
+tests/vm/run: guest kernel panicked
+not ok - guest 7.3 suite finished with a clean kernel log (exit 125)'
+got=$(tally a b c d e f g h i <<<"$stream")
 
 is "$(grep -c '^not ok - a' <<<"$got")" 0 "a file that kept its plan adds nothing (its own not ok counts)"
 ok "a file that stopped short: planned 3, ran 1" -- grep -qx 'not ok - b: planned 3, ran 1' <<<"$got"
@@ -50,12 +55,14 @@ is "$(grep -c '^not ok - f' <<<"$got")" 0 "a file its runner failed (time limit)
 ok "a file that exited non-zero without a failing check" -- \
 	grep -qx 'not ok - g: exit status 2 without a failing check' <<<"$got"
 is "$(grep -c '^not ok - h' <<<"$got")" 0 "a file that exited non-zero with a failing check adds nothing"
-is "$(wc -l <<<"$got")" 5 "one line per file in trouble, no more"
+ok "a file cut short by a crash, before the boot's own failure" -- \
+	grep -qx 'not ok - i: planned 2, ran 1' <<<"$got"
+is "$(wc -l <<<"$got")" 6 "one line per file in trouble, no more"
 
 # The final count takes every result line, numbered or not.
 f=$(mktemp)
 printf '%s\n' "$stream" "$got" >"$f"
-is "$(count_results "$f")" "8 8" "count_results: 8 passed, 8 failed"
+is "$(count_results "$f")" "9 10" "count_results: 9 passed, 10 failed"
 rm -f "$f"
 is "$(tally <<<"$stream")" "" "no expected file, nothing to add"
 tap_done

@@ -8,8 +8,8 @@
 # different number of checks than it planned, or exited non-zero ("# exit
 # status RC", printed by its runner) without a failing check. Only
 # numbered lines ("ok 3 - ...", "not ok 3 - ...") are checks of the file.
-# A runner's own unnumbered "not ok - ..." line in the section (a time
-# limit) already fails the file: nothing is added then.
+# A runner's own unnumbered "not ok - NAME ..." line in the section (a
+# time limit) already fails the file: nothing is added then.
 tally() {
 	awk -v names="$*" '
 	BEGIN { n = split(names, want, " ") }
@@ -19,7 +19,7 @@ tally() {
 	/^# exit status [0-9]+$/ { status[cur] = $4; next }
 	/^ok [0-9]+( |$)/ { ran[cur]++; next }
 	/^not ok [0-9]+( |$)/ { ran[cur]++; failed[cur]++; next }
-	/^not ok( |$)/ { runner[cur]++ }
+	index($0, "not ok - " cur " ") == 1 { runner[cur]++ }
 	END {
 		for (i = 1; i <= n; i++) {
 			t = want[i]

@@ -85,7 +85,7 @@ klog_check() {
 	local job=$1 bad t rc=0
 	bad=$(klog_lines "$job" | grep -E -- "$KLOG_BAD")
 	if [ -n "$bad" ]; then
-		echo "tests/vm/run: guest kernel log has warnings or oopses ($job/dmesg):"
+		echo "tests/vm/run: guest kernel log has warnings or oopses ($job: dmesg, console.log):"
 		head -n 40 <<<"$bad"
 		rc=1
 	fi
