@@ -6,7 +6,7 @@
 # is killed, and a hung test file costs only itself.
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
-plan 29
+plan 32
 
 # The oracle's patterns, each as the kernel would print it.
 planted=(
@@ -70,6 +70,12 @@ ok "  ... and its console log is kept" -- \
 out=$(tests/vm/run --no-build --timeout 3 -- true 2>&1)
 is "$?" 124 "a guest still booting at the timeout is killed"
 ok "  ... once, not retried" -- bash -c '! grep -q retrying <<<"$1"' _ "$out"
+# A boot that never reaches the job (here: allowed 1 s) is stopped and
+# retried, twice at most, and then fails with the reason.
+out=$(HVO_BOOT_TIMEOUT=1 tests/vm/run --no-build -- true 2>&1)
+is "$?" 125 "a boot stuck before the job fails the run (exit 125)"
+is "$(grep -c 'stuck for 1s before the job started; retrying' <<<"$out")" 2 "  ... after two retries"
+ok "  ... and says so" -- grep -q "guest boot stuck for 1s before the job started, 3 times" <<<"$out"
 
 # 6. run-all: a hung test file is stopped at its "# timeout:", the exit
 # status of one that fails without a failing check is shown (tests/check
