@@ -5,7 +5,8 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 DESTDIR ?=
 PREFIX ?= /usr/local
-KSRC ?= $(HOME)/.cache/hvo_shared/src/linux-source-7.3
+HVO_CACHE ?= $(HOME)/.cache/hvo_shared
+KSRC ?= $(HVO_CACHE)/src/linux-source-7.3
 
 # A release tag (v1.2.3) names itself; otherwise VERSION plus the commit.
 VERSION := $(shell git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null | sed 's/^v//')
@@ -68,7 +69,10 @@ dkms-uninstall: tools-uninstall
 	dkms remove hvo_shared/$(VERSION) --all
 
 # Kernel style: checkpatch from the 7.3 source that tests/vm/prepare unpacks.
+# Fails if checkpatch is missing, finds anything, or breaks.
 style:
+	@test -x $(KSRC)/scripts/checkpatch.pl || \
+		{ echo "make style: no $(KSRC)/scripts/checkpatch.pl (run tests/vm/prepare, or set KSRC)" >&2; exit 1; }
 	$(KSRC)/scripts/checkpatch.pl --no-tree --terse --show-types \
 		-f $(wildcard src/*.c src/*.h include/*.h)
 

@@ -35,10 +35,15 @@ settle() {
 	sleep 1
 }
 
-# Test programs, compiled in the guest on first use (gcc is in the root).
+# Test programs: the one tests/vm/run built on the host (HVO_TEST_BIN),
+# else compiled in the guest on first use (gcc is in the root).
 BIN=/tmp/hvo-bin
 helper() {
 	local name=$1 src
+	if [ -n "${HVO_TEST_BIN:-}" ] && [ -x "$HVO_TEST_BIN/$name" ]; then
+		echo "$HVO_TEST_BIN/$name"
+		return 0
+	fi
 	src="$(dirname "${BASH_SOURCE[0]}")/bin/$name.c"
 	mkdir -p "$BIN"
 	[ -x "$BIN/$name" ] || gcc -O2 -Wall -o "$BIN/$name" "$src" || return 1

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/../vm/lib.sh"
 
 version=$(make -s -C "$REPO" version)
+plan 16
 
 # build_in ROOT KDIR: build a copy of the DKMS source tree, print the log.
 build_in() {
@@ -43,8 +44,13 @@ tap $(( $? == 0 )) "dkms refuses to build for $old"
 ok "  ... and says why: needs Linux 7.2" -- \
 	grep -q "kernel $old is not supported: shared tails need mask-encoded compound_info (Linux 7.2 or later)" <<<"$out"
 
-ksrc=$HVO_CACHE/src/linux-source-7.3
-style=$("$ksrc/scripts/checkpatch.pl" --no-tree --terse -f \
-	"$REPO"/src/*.[ch] "$REPO"/include/*.h 2>&1 | grep -E 'ERROR|WARNING|CHECK')
-is "$style" "" "checkpatch --no-tree -f passes on src/ and include/"
+# checkpatch exits non-zero on any finding, and when it is broken: both
+# fail, and the findings are shown.
+checkpatch=${CHECKPATCH:-$HVO_CACHE/src/linux-source-7.3/scripts/checkpatch.pl}
+ok "checkpatch.pl is there ($checkpatch)" -- test -x "$checkpatch"
+style=$("$checkpatch" --no-tree --terse --show-types -f \
+	"$REPO"/src/*.[ch] "$REPO"/include/*.h 2>&1)
+tap $? "checkpatch --no-tree -f exits 0 on src/ and include/"
+[ -z "$style" ] || sed 's/^/#   /' <<<"$style" | head -n 20
+is "$(grep -cE 'ERROR|WARNING|CHECK' <<<"$style")" 0 "  ... with no findings"
 tap_done

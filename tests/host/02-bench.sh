@@ -1,20 +1,96 @@
 #!/bin/bash
-# The bench must be able to fail: a command's exit status comes back, a
-# warning in the guest's kernel log fails a run whose command succeeded,
-# and a hung guest is killed and reported.
+# The bench must be able to fail, and only for the kernel's reasons: a
+# command's exit status comes back; every pattern of the kernel-log oracle
+# fails a run when the kernel logs it, and none does when the job merely
+# prints it; a taint fails a run, a panic stops it at once, a hung guest
+# is killed, and a hung test file costs only itself.
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
+plan 32
 
-out=$(tests/vm/run --no-build -- sh -c 'pwd; exit 3' 2>&1)
+# The oracle's patterns, each as the kernel would print it.
+planted=(
+	"WARNING: CPU: 1 PID: 99 at mm/hvo-selftest.c:1 hvo_selftest+0x1/0x2"
+	"BUG: unable to handle page fault for address: hvo-selftest"
+	"Oops: 0000 [#1] PREEMPT SMP NOPTI hvo-selftest"
+	"general protection fault, probably for non-canonical address hvo-selftest"
+	"list_del corruption. prev->next should be hvo-selftest"
+	"Call Trace: hvo-selftest"
+	"UBSAN: array-index-out-of-bounds in hvo-selftest.c:1:2"
+	"Kernel panic - not syncing: hvo-selftest"
+)
+
+# 1. A clean run: the job prints every pattern (to its output and to the
+# console) and loads hvo_shared (taints O and E), and passes. Its output,
+# 20000 lines, comes back whole and once.
+words=$(printf '%s\n' "${planted[@]}")
+out=$(tests/vm/run --no-build -- bash -c 'pwd; modprobe hvo_shared || exit 9
+	echo "tainted=$(cat /proc/sys/kernel/tainted)"; rmmod hvo_shared
+	printf "%s\n" "$1"; printf "%s\n" "$1" >&2; printf "%s\n" "$1" >/dev/console
+	seq 1 20000' _ "$words" 2>&1)
+is "$?" 0 "a job that prints the oracle's words, and loads hvo_shared, passes"
+t=$(sed -n 's/^tainted=//p' <<<"$out")
+ok "  ... with the kernel tainted O and E by it ($t)" -- test $(( ${t:-0} & 12288 )) = 12288
+ok "  ... it ran in the host's current directory" -- grep -qx "$PWD" <<<"$out"
+ok "  ... the kernel log check said nothing" -- bash -c '! grep -q "tests/vm/run: guest kernel" <<<"$1"' _ "$out"
+is "$(grep -cxE '[0-9]+' <<<"$out")" 20000 "  ... its output came back whole"
+is "$(grep -cx 20000 <<<"$out")" 1 "  ... and once"
+
+# 2. Every pattern, planted in the kernel's log through /dev/kmsg, fails
+# the run and is reported.
+out=$(tests/vm/run --no-build -- bash -c 'printf "<4>%s\n" "$@" | while IFS= read -r l; do
+	echo "$l" >/dev/kmsg; done' _ "${planted[@]}" 2>&1)
+tap $(( $? == 0 )) "a job whose kernel log has the oracle's patterns fails"
+for p in "${planted[@]}"; do
+	ok "  ... and reports '${p%%[: ]*}'" -- grep -qF -- "] $p" <<<"$out"
+done
+
+# 3. A taint fails the run, and the command's own status still comes back.
+out=$(tests/vm/run --no-build -- sh -c 'echo 64 >/proc/sys/kernel/tainted; exit 3' 2>&1)
 is "$?" 3 "a guest command's exit status comes back"
-ok "  ... and it ran in the host's current directory" -- grep -qx "$PWD" <<<"$out"
+ok "  ... and a taint (U) is reported" -- \
+	grep -q "tests/vm/run: guest kernel tainted: 64 (U)" <<<"$out"
 
-out=$(tests/vm/run --no-build -- sh -c 'echo "WARNING: bench self-test" >/dev/kmsg' 2>&1)
-tap $(( $? == 0 )) "a WARNING: in the guest's dmesg fails the run"
-ok "  ... and the run says so" -- grep -q "guest kernel log has warnings" <<<"$out"
+# 4. A panic ends the run at once, with the reason, and what the job
+# wrote just before it still comes back, whole.
+start=$SECONDS
+out=$(tests/vm/run --no-build --timeout 600 -- sh -c 'seq 1 20000; echo c >/proc/sysrq-trigger; sleep 900' 2>&1)
+is "$?" 125 "a guest kernel panic fails the run (exit 125)"
+ok "  ... says so" -- grep -q "tests/vm/run: guest kernel panicked: Kernel panic - not syncing: sysrq triggered crash" <<<"$out"
+ok "  ... and does not wait for the timeout ($((SECONDS - start)) s)" -- test $((SECONDS - start)) -lt 300
+is "$(grep -cxE '[0-9]+' <<<"$out")" 20000 "  ... the output written just before it came back whole"
 
+# 5. A hung guest is killed, once.
 out=$(tests/vm/run --no-build --timeout 30 -- sleep 300 2>&1)
 is "$?" 124 "a hung guest is killed at the timeout"
 ok "  ... and its console log is kept" -- \
 	test -s "$(sed -n 's/.*console: \(.*console.log\).*/\1/p' <<<"$out" | head -n 1)"
+# A guest that runs out of time while still booting is not taken for a
+# boot crash and retried: the time limit is the whole run's.
+out=$(tests/vm/run --no-build --timeout 3 -- true 2>&1)
+is "$?" 124 "a guest still booting at the timeout is killed"
+ok "  ... once, not retried" -- bash -c '! grep -q retrying <<<"$1"' _ "$out"
+# A boot that never reaches the job (here: allowed 1 s) is stopped and
+# retried, twice at most, and then fails with the reason.
+out=$(HVO_BOOT_TIMEOUT=1 tests/vm/run --no-build -- true 2>&1)
+is "$?" 125 "a boot stuck before the job fails the run (exit 125)"
+is "$(grep -c 'stuck for 1s before the job started; retrying' <<<"$out")" 2 "  ... after two retries"
+ok "  ... and says so" -- grep -q "guest boot stuck for 1s before the job started, 3 times" <<<"$out"
+
+# 6. run-all: a hung test file is stopped at its "# timeout:", the exit
+# status of one that fails without a failing check is shown (tests/check
+# fails it, see 03-tally), and the next still runs.
+dir=$(mktemp -d "$PWD/.bench-selftest.XXXX")
+trap 'rm -rf "$dir"' EXIT
+tap=$PWD/tests/lib/tap.sh
+printf '%s\n' '#!/bin/bash' '# timeout: 5' ". $tap" 'plan 1' 'sleep 600' >"$dir/1-hang.sh"
+printf '%s\n' '#!/bin/bash' ". $tap" 'plan 1' 'exit 4' >"$dir/2-crash.sh"
+printf '%s\n' '#!/bin/bash' ". $tap" 'plan 1' 'ok "runs" -- true' 'tap_done' >"$dir/3-fine.sh"
+out=$(tests/vm/run --no-build -- tests/guest/run-all "$dir"/[0-9]*.sh 2>&1)
+tap $(( $? == 0 )) "run-all fails when a test file hangs or crashes"
+ok "  ... the hung file timed out alone" -- \
+	grep -qx "not ok - $dir/1-hang timed out after 5s" <<<"$out"
+ok "  ... the crashed one's exit status is reported for the tally" -- \
+	grep -qx "# exit status 4" <<<"$out"
+ok "  ... and the next file still ran" -- grep -qx "ok 1 - runs" <<<"$out"
 tap_done

@@ -48,3 +48,73 @@ in_root() {
 	done
 	return $rc
 }
+
+# What fails a guest run even when its command succeeded: these in the
+# kernel's log, or a taint flag other than the two that loading any
+# out-of-tree module built by DKMS sets (checked in a 7.3 guest: 12288
+# after modprobe hvo_shared).
+KLOG_BAD='WARNING:|BUG:|Oops|general protection|list_del corruption|Call Trace|UBSAN:|Kernel panic'
+TAINT_ALLOWED=$(( (1 << 12) | (1 << 13) ))	# O out-of-tree, E unsigned
+TAINT_LETTERS=PFSRMBUDAWCIOELKXTNJ
+
+# klog_lines JOB: the kernel's own messages of a guest run, as
+# "SOURCE:LINE: TEXT": its dmesg (complete if the job finished) and the
+# lines of its console that the kernel printed (timestamped), which hold
+# a crash's last words. Nothing the job or guest-init wrote is included.
+klog_lines() {
+	local job=$1
+	[ -f "$job/dmesg" ] && grep -n '' "$job/dmesg" | sed 's/^/dmesg:/'
+	[ -f "$job/console.log" ] && tr -d '\r' <"$job/console.log" | grep -n '' |
+		grep -E '^[0-9]+:\[ *[0-9]+\.[0-9]+\] ' | sed 's/^/console:/'
+	return 0
+}
+
+# taint_flags VALUE: the letters of the set bits, as the kernel prints them.
+taint_flags() {
+	local t=$1 i out=""
+	for ((i = 0; i < ${#TAINT_LETTERS}; i++)); do
+		(( t & (1 << i) )) && out+=${TAINT_LETTERS:i:1}
+	done
+	(( t >> ${#TAINT_LETTERS} )) && out+="+bits>=${#TAINT_LETTERS}"
+	echo "$out"
+}
+
+# klog_check JOB: print what is wrong with the kernel's log and taint
+# flags of a guest run; fail if anything is.
+klog_check() {
+	local job=$1 bad t rc=0
+	bad=$(klog_lines "$job" | grep -E -- "$KLOG_BAD")
+	if [ -n "$bad" ]; then
+		echo "tests/vm/run: guest kernel log has warnings or oopses ($job: dmesg, console.log):"
+		head -n 40 <<<"$bad"
+		rc=1
+	fi
+	if [ -s "$job/tainted" ]; then
+		t=$(cat "$job/tainted")
+		if (( t & ~TAINT_ALLOWED )); then
+			echo "tests/vm/run: guest kernel tainted: $t ($(taint_flags "$t")), allowed only $(taint_flags $TAINT_ALLOWED)"
+			rc=1
+		fi
+	fi
+	return $rc
+}
+
+# build_test_programs ROOT: compile tests/guest/bin/*.c with the root's
+# own compiler and libc into ROOT/opt/hvo-tests, which the guest sees and
+# tests/guest/lib.sh's helper uses (HVO_TEST_BIN). A program that fails
+# to build is left out: the guest then builds it and reports the error.
+build_test_programs() {
+	local root=$1
+	rm -rf "$root/opt/hvo-tests"
+	mkdir -p "$root/opt/hvo-tests/src"
+	cp "$REPO"/tests/guest/bin/*.c "$root/opt/hvo-tests/src/"
+	# A source without main() is a library to LD_PRELOAD: NAME.so.
+	in_root "$root" sh -c 'cd /opt/hvo-tests && for f in src/*.c; do
+		n=${f#src/}; n=${n%.c}
+		if grep -q "^int main" "$f"; then
+			gcc -O2 -Wall -o "$n" "$f"
+		else
+			gcc -O2 -Wall -shared -fPIC -o "$n.so" "$f"
+		fi || echo "tests/vm/run: could not build tests/guest/bin/$n.c; the guest will try" >&2
+	done'
+}
