@@ -30,7 +30,7 @@ is "$(stat state)" active "state is active"
 
 # Every key the documentation's table names, and no undocumented one (the
 # per-zone keys by their documented pattern).
-keys=$(sed -n 's/^| `\([a-z_]*\)` |.*/\1/p' "$DOC")
+keys=$(sed -n 's/^| `\([^`]*\)` |.*/\1/p' "$DOC")
 missing=$(for k in $keys; do grep -q "^$k " "$STATS" || echo "$k"; done)
 is "$missing" "" "all $(wc -w <<<"$keys") keys documented in docs/stats.md are in the file"
 live="folios_optimized|vmemmap_pages_freed|vmemmap_pages_allocated|shared_tail_pages|saved_bytes"
