@@ -3,6 +3,8 @@
 # (free pages, Slab, SUnreclaim) comes back to where it was.
 . "$(dirname "$0")/lib.sh"
 
+plan 8
+
 # Tolerances in kB: per-CPU page lists and slab caches drift by a few
 # pages between two samples, and the module loader keeps an executable
 # memory cache; a leak of 30 pages per cycle (2400 kB in all) still shows.

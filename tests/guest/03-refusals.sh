@@ -3,6 +3,8 @@
 # changes nothing: bad parameters at load and at run time.
 . "$(dirname "$0")/lib.sh"
 
+plan 42
+
 # refused_load DESC PARAM MESSAGE: modprobe with PARAM fails with EINVAL,
 # the kernel log names the problem, and nothing stays registered.
 refused_load() {

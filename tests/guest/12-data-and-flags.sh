@@ -6,6 +6,8 @@
 # and the same holds.
 . "$(dirname "$0")/lib.sh"
 
+plan 10
+
 N=${N:-64}
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
 unload

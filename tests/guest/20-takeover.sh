@@ -3,6 +3,8 @@
 # the default), and given back whole on unload with giveback=1.
 . "$(dirname "$0")/lib.sh"
 
+plan 13
+
 N=${N:-64}
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
 clean_start

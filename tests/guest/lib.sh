@@ -28,11 +28,35 @@ free_kb() {
 	echo $(( $(meminfo MemFree) + 4 * $(awk '$1 == "count:" { n += $2 } END { print n + 0 }' /proc/zoneinfo) ))
 }
 
-# Quiesce before reading memory counters: free what is free-able.
+# stable CMD...: run CMD until it prints the same thing twice in a row
+# (0.2 s apart, 10 s at most) and print that. For counters that trail
+# what was done: per-CPU vmstat deltas, pages on their way to the buddy.
+stable() {
+	local prev cur i
+	prev=$("$@")
+	for i in $(seq 50); do
+		sleep 0.2
+		cur=$("$@")
+		[ "$cur" = "$prev" ] && break
+		prev=$cur
+	done
+	echo "$cur"
+}
+
+# Fold every CPU's vmstat deltas into the totals /proc/meminfo shows, then
+# wait until free memory stops moving.
+quiesce() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	stable free_kb >/dev/null
+}
+
+# Free page cache and slab, for tests that compare free memory before and
+# after (a file read in between would otherwise count as a leak or a
+# saving) or that need large contiguous blocks. Others use quiesce.
 settle() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	sleep 1
+	quiesce
 }
 
 # Test programs: the one tests/vm/run built on the host (HVO_TEST_BIN),
@@ -70,12 +94,87 @@ mount_hugetlbfs() {
 }
 
 # A known starting point: module out, kernel HVO off, hugetlbfs mounted,
-# caches dropped.
+# counters folded.
 clean_start() {
 	unload
 	mount_hugetlbfs
 	echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
-	settle
+	quiesce
+}
+
+# One past the highest PFN of any zone, from /proc/zoneinfo.
+end_pfn() {
+	awk '$1 == "spanned" { s = $2 } $1 == "start_pfn:" && $2 + s > m { m = $2 + s }
+	     END { print m }' /proc/zoneinfo
+}
+
+# zone_ranges: "NODE ZONE START_PFN END_PFN" of every populated zone.
+zone_ranges() {
+	awk '$1 == "Node" { n = $2; sub(",", "", n); z = $4 } $1 == "spanned" { s = $2 }
+	     $1 == "start_pfn:" && s > 0 { print n, z, $2, $2 + s }' /proc/zoneinfo
+}
+
+# huge_folios [PAGES]: "PFN NODE ZONE" of every hugetlb folio of PAGES base
+# pages (all sizes if not given), from /proc/kpageflags and /proc/zoneinfo.
+huge_folios() {
+	local hp
+	hp=$(helper hugepfns) || return 1
+	"$hp" | awk -v want="${1:-0}" -v zones="$(zone_ranges)" '
+		BEGIN { nz = split(zones, l, "\n")
+			for (i = 1; i <= nz; i++) {
+				split(l[i], f, " ")
+				zn[i] = f[1]; zz[i] = f[2]; lo[i] = f[3]; hi[i] = f[4]
+			} }
+		want && $2 != want { next }
+		{ for (i = 1; i <= nz; i++)
+			if ($1 >= lo[i] && $1 < hi[i]) { print $1, zn[i], zz[i]; next }
+		  print $1, "?", "?" }'
+}
+
+# spanned_pmds PAGES: the vmemmap PMDs (2 MiB of struct pages, 32768 PFNs
+# each) that the hugetlb folios of PAGES base pages span, one per line.
+spanned_pmds() {
+	local hp
+	hp=$(helper hugepfns) || return 1
+	"$hp" | awk -v want="$1" '$2 == want {
+		for (i = int($1 / 32768); i <= int(($1 + $2 - 1) / 32768); i++) print i }' | sort -nu
+}
+
+# vmemmap_pmds: "INDEX leaf|table|none" for every vmemmap PMD, read from
+# the kernel's page tables (/proc/kcore).
+vmemmap_pmds() {
+	local vp
+	vp=$(helper vmemmap-pmds) || return 1
+	"$vp" "$(end_pfn)"
+}
+
+# new_splits BEFORE PAGES: how many vmemmap PMDs the folios of PAGES base
+# pages span that were still leaves in BEFORE (vmemmap_pmds output taken
+# before they were optimized): the PMD splits optimizing them needed.
+new_splits() {
+	spanned_pmds "$2" | awk -v before="$1" '
+		BEGIN { n = split(before, l, "\n")
+			for (i = 1; i <= n; i++) { split(l[i], f, " "); st[f[1]] = f[2] } }
+		st[$1] == "leaf" { c++ } END { print c + 0 }'
+}
+
+# new_tails BEFORE PAGES ORDER [NODE]: how many (node, zone) the folios of
+# PAGES base pages are in (on NODE only, if given) whose ORDER slot was
+# empty in BEFORE (vmemmap_tails output): the shared tail pages optimizing
+# them had to allocate.
+new_tails() {
+	huge_folios "$2" | awk -v before="$1" -v o="$3" -v node="${4:-}" '
+		node != "" && $2 != node { next }
+		BEGIN { n = split(before, l, "\n")
+			for (i = 1; i <= n; i++) { split(l[i], f, " "); if (f[3] == o) st[f[1] " " f[2]] = f[4] } }
+		!seen[$2 " " $3]++ && st[$2 " " $3] == "0" { c++ } END { print c + 0 }'
+}
+
+# vmemmap_tails: "NODE ZONE ORDER 0|1" for the kernel's shared tail slots,
+# read with bpftrace (BTF); 1 if the slot holds a page.
+vmemmap_tails() {
+	bpftrace "$(dirname "${BASH_SOURCE[0]}")/bin/vmemmap-tails.bt" 2>&1 |
+		awk 'NF == 4 && $4 ~ /^[01]$/'
 }
 
 # pool_set_1g COUNT: 1 GiB folios need 1 GiB of contiguous memory; after

@@ -5,6 +5,11 @@
  * folio mapped.
  *
  *   hugemap file|anon|shm NR_PAGES PAGE_KB [HUGETLBFS_DIR]
+ *   hugemap fill|verify NR_PAGES PAGE_KB HUGETLBFS_FILE
+ *
+ * fill writes the pattern into a hugetlbfs file and keeps the file, so
+ * that its folios stay in use after the program exits; verify maps that
+ * file again and only reads: the pattern must still be there.
  *
  * Prints one line:
  *   pages N pattern_ok N heads_ok N tails_ok N flags_bad N
@@ -59,7 +64,21 @@ int main(int argc, char **argv)
 	psize = strtoul(argv[3], NULL, 0) * 1024;
 	size_t len = nr * psize;
 
-	if (!strcmp(mode, "file")) {
+	int fill = !strcmp(mode, "fill"), verify = !strcmp(mode, "verify");
+
+	if (fill || verify) {
+		int fd;
+
+		if (argc < 5) {
+			fprintf(stderr, "hugemap: %s needs a file\n", mode);
+			return 2;
+		}
+		fd = open(argv[4], fill ? O_CREAT | O_RDWR : O_RDWR, 0600);
+		if (fd < 0)
+			die("open hugetlbfs file");
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+	} else if (!strcmp(mode, "file")) {
 		char path[4096];
 		int fd;
 
@@ -94,8 +113,9 @@ int main(int argc, char **argv)
 		die("map huge pages");
 
 	/* A different word in every 4 KiB of every huge page. */
-	for (i = 0; i < len; i += 4096)
-		*(uint64_t *)(map + i) = 0x5a5a000000000000ULL ^ i;
+	if (!verify)
+		for (i = 0; i < len; i += 4096)
+			*(uint64_t *)(map + i) = 0x5a5a000000000000ULL ^ i;
 	for (i = 0; i < nr; i++) {
 		int ok = 1;
 

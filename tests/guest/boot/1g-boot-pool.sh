@@ -5,10 +5,12 @@
 # nr_memmap_boot_pages, restored on shrink.
 . "$(dirname "$0")/../lib.sh"
 
+plan 10
+
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
 mount_hugetlbfs
 is "$(pool_get 1048576)" 1 "one 1 GiB folio from the kernel command line"
-settle
+quiesce
 boot0=$(vmstat nr_memmap_boot_pages) mm0=$(memmap_pages)
 modprobe hvo_shared
 is "$(stat folios_optimized)" 1 "modprobe took it over"

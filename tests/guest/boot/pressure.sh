@@ -12,6 +12,8 @@
 # be found at run time; hvo_shared takes it over at load.
 . "$(dirname "$0")/../lib.sh"
 
+plan 13
+
 is "$(pool_get 1048576)" 1 "one 1 GiB folio from the kernel command line"
 settle
 mm0=$(memmap_pages) f0=$(free_kb)
