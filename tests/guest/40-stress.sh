@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 300
+# timeout: 600
 # The concurrency stress of tests/stress/stress.sh in its 2-minute form:
 # pools, map workers, readers, parameter writes and module cycling at
 # once on both nodes and page sizes, then the kernel's HVO as the anchor.
