@@ -6,7 +6,8 @@
 # pool drains every vmemmap page it freed must be back.
 . "$(dirname "$0")/../guest/lib.sh"
 
-FPA=/sys/kernel/debug/fail_page_alloc
+# FPA can point elsewhere to dry-run this script on a kernel without it.
+FPA=${FPA:-/sys/kernel/debug/fail_page_alloc}
 N=${N:-256}
 ROUNDS=${ROUNDS:-3}
 # Every INTERVAL-th page allocation fails (probability 100 of those): a
@@ -18,6 +19,7 @@ plan $(( 2 * ROUNDS + 9 ))
 
 [ -d "$FPA" ] || { diag "no $FPA: not a fail_page_alloc kernel"; }
 clean_start
+dmesg_mark
 mm0=$(memmap_pages)
 ok "modprobe hvo_shared" -- modprobe hvo_shared
 nr=$(pool_path 2048)
@@ -77,7 +79,7 @@ is "$(stat folios_optimized)" 0 "stats: no folio left optimized"
 verified "draining"
 is "$(memmap_pages)" "$mm0" "nr_memmap_* back at the baseline"
 ok "rmmod hvo_shared" -- rmmod hvo_shared
-bad=$(dmesg | sed -n '/hvo-debug: tests start/,$p' |
-	grep -E 'BUG:|WARNING:|Oops|general protection|list_(add|del) corruption|KASAN|circular locking|lock state|Bad page|page_table_check' | head -n 5)
-is "$bad" "" "no report from KASAN, lockdep, DEBUG_VM or page_table_check since the tests started"
+# "page allocation failure" reports are what injection makes: not these.
+bad=$(dmesg_since | grep -E 'BUG:|WARNING:|Oops|general protection|list_(add|del) corruption|KASAN|circular locking|lock state|Bad page|page_table_check' | head -n 5)
+is "$bad" "" "no report from KASAN, lockdep, DEBUG_VM or page_table_check during the exercise"
 tap_done
