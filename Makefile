@@ -91,5 +91,16 @@ stress:
 demo:
 	tests/demo
 
+# The kernel's own hugetlb selftests in a 7.3 guest, without and with
+# hvo_shared: same results (docs/debug-kernel.md).
+selftests:
+	tests/selftests/run
+
+# The guest suite and fail_page_alloc on a KASAN/lockdep/DEBUG_VM build of
+# linux-source-7.3 (built once, about 21 min; docs/debug-kernel.md).
+check-debug:
+	tests/debug/check
+
 .PHONY: all module clean version module-install tools-install tools-uninstall install \
-	dkms-src dkms-install dkms-uninstall style check bench stress demo
+	dkms-src dkms-install dkms-uninstall style check bench stress demo \
+	selftests check-debug

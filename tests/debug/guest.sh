@@ -1,0 +1,16 @@
+#!/bin/bash
+# In the debug-kernel guest (tests/debug/check): mark where the tests
+# start in the kernel log (tests/debug/vm-run judges only what follows),
+# run the whole guest suite, then the fail_page_alloc exercise.
+cd "$(dirname "$0")/../.." || exit 1
+echo "hvo-debug: tests start" >/dev/kmsg
+rc=0
+t0=$(cut -d' ' -f1 /proc/uptime)
+tests/guest/run-all || rc=1
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "# guest suite took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print int(b - a) }') s"
+echo "# test debug/fail-page-alloc"
+bash tests/debug/faults.sh || rc=1
+t2=$(cut -d' ' -f1 /proc/uptime)
+echo "# fail_page_alloc exercise took $(awk -v a="$t1" -v b="$t2" 'BEGIN { print int(b - a) }') s"
+exit $rc
