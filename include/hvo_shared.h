@@ -140,6 +140,7 @@ extern enum hvo_state hvo_state;
 struct hvo_zone_stats *hvo_zone_stats(struct zone *zone, unsigned int order);
 struct hvo_zone_stats *hvo_zs(int nid, int zid, unsigned int order);
 int hvo_stats_init(void);
+void hvo_debugfs_exit(void);
 void hvo_stats_exit(void);
 
 #endif /* _HVO_SHARED_H */

@@ -4,8 +4,8 @@
  *
  * Load order is check, resolve, count, hook, take over: nothing is hooked
  * until every check has passed, so a refused load leaves the kernel as it
- * found it. Unload unhooks first, gives free folios back if asked to, then
- * waits for tasks still inside a replacement; folios left optimized stay
+ * found it. Unload removes the debugfs files, unhooks, gives free folios
+ * back if asked to, then waits for tasks still inside a replacement; folios left optimized stay
  * valid and the kernel's HVO restores them when they are freed.
  */
 #include <linux/module.h>
@@ -45,6 +45,12 @@ static int __init hvo_shared_init(void)
 static void __exit hvo_shared_exit(void)
 {
 	WRITE_ONCE(hvo_state, HVO_STATE_UNLOADING);
+	/*
+	 * The debugfs files go first, waiting for readers: once the hooks
+	 * are gone the kernel may restore folios hvo_shared still lists, and
+	 * verify would report them.
+	 */
+	hvo_debugfs_exit();
 	hvo_hooks_remove();
 	hvo_pool_giveback();
 	hvo_engine_exit();

@@ -141,9 +141,15 @@ int hvo_stats_init(void)
 	return ret;
 }
 
-/* debugfs_remove() waits for readers, so the counters can go after it. */
-void hvo_stats_exit(void)
+/* debugfs_remove() waits for readers of stats and verify. */
+void hvo_debugfs_exit(void)
 {
 	debugfs_remove(hvo_debugfs_dir);
+	hvo_debugfs_dir = NULL;
+}
+
+void hvo_stats_exit(void)
+{
+	hvo_debugfs_exit();
 	kvfree(hvo_zstats);
 }

@@ -52,7 +52,7 @@ attached_all() {
 # reports no failure where there was none; and the same check catches a
 # copy of it with a misspelled tracepoint.
 modprobe hvo_shared
-out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 16" "$BT/hvo-failures.bt" 2>&1)
+out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 16" "$BT/hvo-failures.bt" 0 2>&1)
 rc=$?
 ok "hvo-failures.bt attached all its probes" -- attached_all "$out" "$rc" "$BT/hvo-failures.bt"
 ok "  ... and printed its banner" -- grep -q '^Tracing hvo_shared failures' <<<"$out"
@@ -60,7 +60,7 @@ is "$(grep -c 'failed:' <<<"$out")" 0 "hvo-failures.bt: no failure reported for 
 is "$(stat optimize_failed)$(stat restore_failed)" 00 "  ... as the stats file says"
 sed 's/^tracepoint:hvo_shared:folio_optimize,$/tracepoint:hvo_shared:folio_optimise,/' \
 	"$BT/hvo-failures.bt" >/tmp/hvo-failures-broken.bt
-out=$(bpftrace -c /bin/true /tmp/hvo-failures-broken.bt 2>&1)
+out=$(bpftrace -c /bin/true /tmp/hvo-failures-broken.bt 0 2>&1)
 rc=$?
 diag "a misspelled probe: exit $rc, $(grep -m1 -E 'ERROR|WARNING' <<<"$out")"
 ! attached_all "$out" "$rc" /tmp/hvo-failures-broken.bt
