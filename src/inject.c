@@ -148,46 +148,50 @@ static const struct kernel_param_ops hvo_inject_ops = {
 module_param_cb(inject, &hvo_inject_ops, NULL, 0644);
 MODULE_PARM_DESC(inject, "testing: sites to fail or delay, or none (default)");
 
-static int hvo_set_percent(const char *val, const struct kernel_param *kp)
-{
-	unsigned int p;
+/* A parameter that takes an integer from 0 to a maximum. */
+struct hvo_bounded_uint {
+	unsigned int *val;
+	unsigned int max;
+};
 
-	if (kstrtouint(val, 0, &p) || p > 100) {
-		pr_err("inject_probability='%.*s': expected a percentage, 0-100\n",
-		       (int)strcspn(val, "\n"), val);
+static int hvo_set_bounded(const char *val, const struct kernel_param *kp)
+{
+	const struct hvo_bounded_uint *b = kp->arg;
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v > b->max) {
+		pr_err("%s='%.*s': expected 0-%u\n", kp->name,
+		       (int)strcspn(val, "\n"), val, b->max);
 		return -EINVAL;
 	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, p);
+	WRITE_ONCE(*b->val, v);
 	return 0;
 }
 
-static const struct kernel_param_ops hvo_percent_ops = {
-	.set = hvo_set_percent,
-	.get = param_get_uint,
+static int hvo_get_bounded(char *buffer, const struct kernel_param *kp)
+{
+	const struct hvo_bounded_uint *b = kp->arg;
+
+	return sysfs_emit(buffer, "%u\n", READ_ONCE(*b->val));
+}
+
+static const struct kernel_param_ops hvo_bounded_ops = {
+	.set = hvo_set_bounded,
+	.get = hvo_get_bounded,
 };
-module_param_cb(inject_probability, &hvo_percent_ops, &hvo_inject_probability, 0644);
+
+static struct hvo_bounded_uint hvo_probability_param = {
+	.val = &hvo_inject_probability, .max = 100,
+};
+module_param_cb(inject_probability, &hvo_bounded_ops, &hvo_probability_param, 0644);
 MODULE_PARM_DESC(inject_probability, "testing: act on a chosen site with this probability, in percent");
 
-static int hvo_set_delay(const char *val, const struct kernel_param *kp)
-{
-	unsigned int ms;
-
-	/* Long enough to race rmmod, short of the soft-lockup detector. */
-	if (kstrtouint(val, 0, &ms) || ms > 10000) {
-		pr_err("inject_delay_ms='%.*s': expected 0-10000\n",
-		       (int)strcspn(val, "\n"), val);
-		return -EINVAL;
-	}
-	WRITE_ONCE(hvo_inject_delay_ms, ms);
-	return 0;
-}
-
-static const struct kernel_param_ops hvo_delay_ops = {
-	.set = hvo_set_delay,
-	.get = param_get_uint,
+/* Long enough to race rmmod, short of the soft-lockup detector. */
+static struct hvo_bounded_uint hvo_delay_param = {
+	.val = &hvo_inject_delay_ms, .max = 10000,
 };
-module_param_cb(inject_delay_ms, &hvo_delay_ops, &hvo_inject_delay_ms, 0644);
-MODULE_PARM_DESC(inject_delay_ms, "testing: how long a delay site spins (default 1000)");
+module_param_cb(inject_delay_ms, &hvo_bounded_ops, &hvo_delay_param, 0644);
+MODULE_PARM_DESC(inject_delay_ms, "testing: how long a delay site waits (default 1000)");
 
 module_param_named(inject_every, hvo_inject_every, uint, 0644);
 MODULE_PARM_DESC(inject_every, "testing: act on every Nth visit of a chosen site (0: never)");

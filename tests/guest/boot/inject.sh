@@ -9,7 +9,7 @@
 # turn into broken struct pages, which kpageflags and verify would show.
 . "$(dirname "$0")/../lib.sh"
 
-plan 49
+plan 55
 N=64
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
 clean_start
@@ -100,6 +100,16 @@ pool_set 2048 0 "$opt"
 pool_set 2048 0 0
 is "$(meminfo HugePages_Total)" 0 "with inject=none a later shrink frees them"
 is "$(stat folios_optimized)" 0 "  ... no folio left optimized"
+
+# 7. Bad values are refused and change nothing.
+for bad in inject=bogus inject=pte_table,bogus inject_probability=101 \
+	   inject_delay_ms=10001 inject_every=x; do
+	name=${bad%%=*}
+	echo "${bad#*=}" 2>/dev/null >"$PARAMS/$name"
+	tap $(( $? == 0 )) "$bad is refused"
+done
+is "$(cat "$PARAMS/inject") $(cat "$PARAMS/inject_probability") $(cat "$PARAMS/inject_delay_ms")" \
+	"none 50 1000" "  ... and the parameters are as they were"
 
 rmmod hvo_shared
 is "$(memmap_pages)" "$mm0" "nr_memmap_* back to baseline"
