@@ -96,6 +96,8 @@ enum hvo_inject_site {
 	HVO_INJECT_DELAY_ENTER,
 	HVO_INJECT_SLEEP_INSIDE,
 	HVO_INJECT_DELAY_EXIT,
+	/* Between two hooks, at load and unload: sleeps. */
+	HVO_INJECT_HOOK_GAP,
 	HVO_INJECT_NR
 };
 

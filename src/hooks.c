@@ -31,11 +31,18 @@ static void notrace hvo_ftrace_handler(unsigned long ip, unsigned long parent_ip
 	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)hook->replacement);
 }
 
+/*
+ * Restore first: installed in this order and removed in the reverse one,
+ * every folio hvo_shared optimizes is restored by hvo_shared, which keeps
+ * its list of folios exact. Were the optimize hooks in alone, a folio
+ * optimized through them and freed by the kernel's restore would stay
+ * listed after it left hugetlb, and its PFN would be refused next time.
+ */
 static struct hvo_hook hvo_hooks[] = {
-	{ "hugetlb_vmemmap_optimize_folio", hvo_optimize_folio },
-	{ "hugetlb_vmemmap_optimize_folios", hvo_optimize_folios },
 	{ "hugetlb_vmemmap_restore_folio", hvo_restore_folio },
 	{ "hugetlb_vmemmap_restore_folios", hvo_restore_folios },
+	{ "hugetlb_vmemmap_optimize_folio", hvo_optimize_folio },
+	{ "hugetlb_vmemmap_optimize_folios", hvo_optimize_folios },
 };
 
 static int hvo_hook_install(struct hvo_hook *hook)
@@ -82,6 +89,8 @@ int hvo_hooks_install(void)
 	int i, ret;
 
 	for (i = 0; i < ARRAY_SIZE(hvo_hooks); i++) {
+		if (i)
+			hvo_inject_delay(HVO_INJECT_HOOK_GAP);
 		ret = hvo_hook_install(&hvo_hooks[i]);
 		if (ret) {
 			while (--i >= 0)
@@ -97,6 +106,9 @@ void hvo_hooks_remove(void)
 {
 	int i;
 
-	for (i = ARRAY_SIZE(hvo_hooks) - 1; i >= 0; i--)
+	for (i = ARRAY_SIZE(hvo_hooks) - 1; i >= 0; i--) {
 		hvo_hook_remove(&hvo_hooks[i]);
+		if (i)
+			hvo_inject_delay(HVO_INJECT_HOOK_GAP);
+	}
 }

@@ -6,11 +6,13 @@
  * hvo_exit()), so that a test can race rmmod against them. sleep_inside
  * sleeps where the task is counted, so that an RCU-tasks grace period
  * started meanwhile (the one in unregister_ftrace_function()) ends before
- * the task reaches the exit window.
+ * the task reaches the exit window. hook_gap sleeps between installing
+ * (or removing) two hooks, so that pool changes meet a half-hooked kernel.
  *
  *   inject=none | SITE[,SITE...]     sites: pte_table, head_copy,
  *                                    shared_tail, xarray, restore_pages,
- *                                    delay_enter, sleep_inside, delay_exit
+ *                                    delay_enter, sleep_inside, delay_exit,
+ *                                    hook_gap
  *   inject_every=N                   act on every Nth visit of a site (0: off)
  *   inject_probability=P             or with probability P percent
  *   inject_delay_ms=MS               how long a delay site spins
@@ -35,6 +37,7 @@ static const char *const hvo_inject_names[HVO_INJECT_NR] = {
 	[HVO_INJECT_DELAY_ENTER]	= "delay_enter",
 	[HVO_INJECT_SLEEP_INSIDE]	= "sleep_inside",
 	[HVO_INJECT_DELAY_EXIT]		= "delay_exit",
+	[HVO_INJECT_HOOK_GAP]		= "hook_gap",
 };
 
 static unsigned long hvo_inject_sites;
@@ -73,7 +76,7 @@ bool hvo_inject_fail(enum hvo_inject_site site)
 
 /**
  * hvo_inject_delay - wait at @site, if it is chosen
- * @site:	HVO_INJECT_DELAY_ENTER, _SLEEP_INSIDE or _DELAY_EXIT
+ * @site:	HVO_INJECT_DELAY_ENTER, _SLEEP_INSIDE, _DELAY_EXIT or _HOOK_GAP
  *
  * The windows get a busy wait (preemptible) rather than a sleep: a sleep
  * is a voluntary context switch, which would end the RCU-tasks grace
@@ -86,7 +89,7 @@ void hvo_inject_delay(enum hvo_inject_site site)
 	if (!hvo_inject_now(site))
 		return;
 	atomic_long_inc(&hvo_injected[site]);
-	if (site == HVO_INJECT_SLEEP_INSIDE)
+	if (site == HVO_INJECT_SLEEP_INSIDE || site == HVO_INJECT_HOOK_GAP)
 		msleep(READ_ONCE(hvo_inject_delay_ms));
 	else
 		mdelay(READ_ONCE(hvo_inject_delay_ms));
@@ -120,7 +123,7 @@ static int hvo_inject_set(const char *val, const struct kernel_param *kp)
 	}
 	kfree(buf);
 	if (ret) {
-		pr_err("inject='%.*s': expected none or sites among pte_table, head_copy, shared_tail, xarray, restore_pages, delay_enter, sleep_inside, delay_exit\n",
+		pr_err("inject='%.*s': expected none or sites among pte_table, head_copy, shared_tail, xarray, restore_pages, delay_enter, sleep_inside, delay_exit, hook_gap\n",
 		       (int)strcspn(val, "\n"), val);
 		return ret;
 	}

@@ -8,9 +8,14 @@
 # there. Without the grace periods in hvo_engine_exit() the module's text
 # is freed under the task and it oopses when it resumes; with them rmmod
 # waits for it.
+#
+# Then load and unload with a pause between two hooks (inject=hook_gap)
+# while the pool grows and shrinks: every folio hvo_shared optimizes must
+# be restored through its own hooks, or it stays listed after it has left
+# hugetlb (hook order, docs/safety.md).
 . "$(dirname "$0")/lib.sh"
 
-plan 12
+plan 18
 clean_start
 no_oops() { ! dmesg_since | grep -Eq 'Oops|BUG:|WARNING:|general protection|Bad page'; }
 mm0=$(memmap_pages)
@@ -39,6 +44,41 @@ for sites in delay_enter sleep_inside,delay_exit; do
 	ok "  ... no oops, bad page or warning in the kernel log" -- no_oops
 	pool_set 2048 0 0
 done
+# churn: grow and shrink node 0's 2 MiB pool until $stop exists; one line
+# in $cycles per round.
+stop=/tmp/churn.stop cycles=/tmp/churn.cycles
+churn() {
+	while [ ! -e $stop ]; do
+		pool_set 2048 0 8
+		pool_set 2048 0 0
+		echo >>$cycles
+	done
+}
+rounds() { wc -l <$cycles; }
+rm -f $stop; : >$cycles
+churn &
+churner=$!
+modprobe hvo_shared inject=hook_gap inject_every=1 inject_delay_ms=1500
+during=$(rounds)
+touch $stop
+wait $churner
+is "$(stat injected.hook_gap)" 3 "hook_gap: the load paused between each two of the 4 hooks"
+ok "  ... while the pool grew and shrank ($during rounds)" -- test "$during" -ge 2
+pool_set 2048 0 0
+pool_set 2048 0 8
+is "$(stat folios_optimized)" 8 "  ... then a pool of 8 counts 8 folios optimized"
+is "$(stat optimize_failed)" 0 "  ... none failed"
+ok "  ... verify is ok: $(tail -n 1 /sys/kernel/debug/hvo_shared/verify)" -- \
+	grep -qx "ok: 8 folios" <<<"$(tail -n 1 /sys/kernel/debug/hvo_shared/verify)"
+rm -f $stop; : >$cycles
+churn &
+churner=$!
+dmesg_mark
+rmmod hvo_shared
+touch $stop
+wait $churner
+ok "  ... unload with the same pauses and churn ($(rounds) rounds): no oops or warning" -- no_oops
+pool_set 2048 0 0
 is "$(memmap_pages)" "$mm0" "nr_memmap_* back to baseline after the kernel freed both pools"
 ok "module gone" -- test ! -e /sys/module/hvo_shared
 tap_done
