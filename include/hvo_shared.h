@@ -43,7 +43,6 @@ struct hvo_remap {
 };
 
 void hvo_flush_tlb_all(void);
-bool hvo_vmemmap_self_hosted(unsigned long addr);
 int hvo_vmemmap_pte(unsigned long addr, pte_t *pte);
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 		    unsigned long *nr_split);
@@ -111,6 +110,17 @@ const char *hvo_inject_name(enum hvo_inject_site site);
 #define HVO_MIN_ORDER	VMEMMAP_TAIL_MIN_ORDER
 #define HVO_MAX_ORDER	MAX_FOLIO_ORDER
 #define HVO_NR_ORDERS	(HVO_MAX_ORDER - HVO_MIN_ORDER + 1)
+
+/* Per-(node, zone, order) arrays: their length, and where one sits. */
+static inline size_t hvo_nr_zone_slots(void)
+{
+	return nr_node_ids * MAX_NR_ZONES * HVO_NR_ORDERS;
+}
+
+static inline size_t hvo_zone_slot(int nid, int zid, unsigned int order)
+{
+	return (nid * MAX_NR_ZONES + zid) * HVO_NR_ORDERS + order - HVO_MIN_ORDER;
+}
 
 /* Live state of one (node, zone, order). */
 struct hvo_zone_stats {

@@ -183,8 +183,11 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 
 	if (!hvo_vmemmap_is_tails(start, end))
 		return -EINVAL;
-	if (hvo_vmemmap_self_hosted(start))
-		return -EOPNOTSUPP;
+	/* A self-hosted vmemmap is refused here, before any split. */
+	ret = hvo_remap_split(start, end, nid, &split);
+	atomic_long_add(split, &zs->pages_allocated);
+	if (ret)
+		return ret;
 
 	r.tail = hvo_shared_tail(order, zone, &created);
 	if (!r.tail)
@@ -199,11 +202,6 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 			GFP_KERNEL);
 	if (ret)
 		return ret;
-
-	ret = hvo_remap_split(start, end, nid, &split);
-	atomic_long_add(split, &zs->pages_allocated);
-	if (ret)
-		goto fail;
 
 	if (hvo_head_copy) {
 		r.head = hvo_inject_fail(HVO_INJECT_HEAD_COPY) ? NULL :

@@ -142,46 +142,26 @@ static pmd_t *hvo_vmemmap_pmd(unsigned long addr)
 }
 
 /*
- * The page that backs the vmemmap at @addr. Caller holds init_mm's mmap
- * lock; the PMD may be a leaf or a table.
+ * Whether the vmemmap at @addr, mapped by @pmd, lives in the hot-added
+ * memory it describes. With memory_hotplug.memmap_on_memory a hot-added
+ * block carries its own memmap in its first pages, flagged
+ * VmemmapSelfHosted; those go with the block and must never be freed on
+ * their own. As in vmemmap_pmd_entry() (mm/hugetlb_vmemmap.c), the head's
+ * page is enough: hugetlb alignment puts a folio's whole vmemmap in one
+ * block. Caller holds init_mm's mmap lock.
  */
-static struct page *hvo_vmemmap_backing(unsigned long addr)
+static bool hvo_vmemmap_self_hosted(pmd_t *pmd, unsigned long addr)
 {
-	pmd_t *pmd = hvo_vmemmap_pmd(addr);
-
-	if (!pmd)
-		return NULL;
-	if (pmd_leaf(*pmd))
-		return pmd_page(*pmd) + pte_index(addr);
-	return pte_page(ptep_get(pte_offset_kernel(pmd, addr)));
-}
-
-/**
- * hvo_vmemmap_self_hosted - whether the vmemmap at @addr lives in the
- *			     hot-added memory it describes
- * @addr:	the vmemmap address of a folio's head page
- *
- * With memory_hotplug.memmap_on_memory, a hot-added block carries its own
- * memmap in its first pages, flagged VmemmapSelfHosted. Those pages go
- * with the block when it is removed and must never be freed on their own;
- * the kernel's HVO refuses such folios (vmemmap_pmd_entry() in
- * mm/hugetlb_vmemmap.c) and so does hvo_shared. As there, the head's page
- * is enough: hugetlb alignment puts a folio's whole vmemmap in one block.
- */
-bool hvo_vmemmap_self_hosted(unsigned long addr)
-{
+	struct mm_struct *mm = hvo_sym.init_mm;
 	struct page *page;
-	bool ret;
 
 	if (!IS_ENABLED(CONFIG_MEMORY_HOTPLUG))
 		return false;
-	mmap_read_lock(hvo_sym.init_mm);
-	spin_lock(&hvo_sym.init_mm->page_table_lock);
-	page = hvo_vmemmap_backing(addr);
-	ret = page && PageVmemmapSelfHosted(page);
-	spin_unlock(&hvo_sym.init_mm->page_table_lock);
-	mmap_read_unlock(hvo_sym.init_mm);
-	return ret;
+	spin_lock(&mm->page_table_lock);
+	page = pmd_leaf(*pmd) ? pmd_page(*pmd) + pte_index(addr) :
+	       pte_page(ptep_get(pte_offset_kernel(pmd, addr)));
+	spin_unlock(&mm->page_table_lock);
+	return PageVmemmapSelfHosted(page);
 }
 
 /**
@@ -214,8 +194,10 @@ int hvo_vmemmap_pte(unsigned long addr, pte_t *pte)
  * @nid:	node to allocate page tables on
  * @nr_split:	incremented by the number of PMDs this call split
  *
+ * Refuses, before splitting anything, a range whose vmemmap is self-hosted.
  *
- * Return: 0, -ENOMEM, or -EINVAL if the range is not mapped as expected.
+ * Return: 0, -ENOMEM, -EOPNOTSUPP if self-hosted, or -EINVAL if the range
+ * is not mapped as expected.
  */
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 		    unsigned long *nr_split)
@@ -231,6 +213,10 @@ int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 		pmd = hvo_vmemmap_pmd(addr);
 		if (!pmd) {
 			ret = -EINVAL;
+			break;
+		}
+		if (addr == start && hvo_vmemmap_self_hosted(pmd, addr)) {
+			ret = -EOPNOTSUPP;
 			break;
 		}
 		if (pmd_leaf(*pmd)) {

@@ -25,8 +25,7 @@ static const char *const hvo_state_names[] = {
 
 struct hvo_zone_stats *hvo_zs(int nid, int zid, unsigned int order)
 {
-	return &hvo_zstats[(nid * MAX_NR_ZONES + zid) * HVO_NR_ORDERS +
-			   order - HVO_MIN_ORDER];
+	return &hvo_zstats[hvo_zone_slot(nid, zid, order)];
 }
 
 struct hvo_zone_stats *hvo_zone_stats(struct zone *zone, unsigned int order)
@@ -114,8 +113,7 @@ int hvo_stats_init(void)
 	struct dentry *file;
 	int ret;
 
-	hvo_zstats = kvcalloc(nr_node_ids * MAX_NR_ZONES * HVO_NR_ORDERS,
-			      sizeof(*hvo_zstats), GFP_KERNEL);
+	hvo_zstats = kvcalloc(hvo_nr_zone_slots(), sizeof(*hvo_zstats), GFP_KERNEL);
 	if (!hvo_zstats)
 		return -ENOMEM;
 

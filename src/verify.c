@@ -31,11 +31,6 @@ struct hvo_verify {
 	long checked, bad;
 };
 
-static long hvo_verify_idx(int nid, int zid, unsigned int order)
-{
-	return (nid * MAX_NR_ZONES + zid) * HVO_NR_ORDERS + order - HVO_MIN_ORDER;
-}
-
 static __printf(2, 3) void hvo_verify_bad(struct hvo_verify *v, const char *fmt, ...)
 {
 	va_list args;
@@ -127,7 +122,7 @@ static void hvo_verify_folio(struct hvo_walker *w, unsigned long pfn,
 				       pfn, samples[i], page_to_pfn(compound_head(p)));
 	}
 
-	idx = hvo_verify_idx(folio_nid(folio), zone_idx(zone), order);
+	idx = hvo_zone_slot(folio_nid(folio), zone_idx(zone), order);
 	v->folios[idx]++;
 	v->freed[idx] += folio_nr_pages(folio) * sizeof(struct page) / PAGE_SIZE - 1 +
 			 head_copied;
@@ -144,7 +139,7 @@ static void hvo_verify_counters(struct hvo_walker *w)
 		for (zid = 0; zid < MAX_NR_ZONES; zid++) {
 			for (order = HVO_MIN_ORDER; order <= HVO_MAX_ORDER; order++) {
 				struct hvo_zone_stats *zs = hvo_zs(nid, zid, order);
-				long idx = hvo_verify_idx(nid, zid, order);
+				long idx = hvo_zone_slot(nid, zid, order);
 				long f = atomic_long_read(&zs->folios);
 				long p = atomic_long_read(&zs->pages_freed);
 
@@ -160,7 +155,7 @@ static void hvo_verify_counters(struct hvo_walker *w)
 
 static int hvo_verify_show(struct seq_file *m, void *unused)
 {
-	size_t n = nr_node_ids * MAX_NR_ZONES * HVO_NR_ORDERS;
+	size_t n = hvo_nr_zone_slots();
 	struct hvo_verify v = {
 		.walker = { .folio = hvo_verify_folio, .done = hvo_verify_counters },
 		.m = m,

@@ -9,7 +9,7 @@
 # turn into broken struct pages, which kpageflags and verify would show.
 . "$(dirname "$0")/../lib.sh"
 
-plan 55
+plan 56
 N=64
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
 clean_start
@@ -26,27 +26,32 @@ check_intact() {
 	ok "$1: verify is ok" -- grep -q "^ok: $(stat folios_optimized) folios" <<<"$(verify)"
 }
 
-# 1. The shared tail cannot be allocated: nothing is optimized, nothing
-# moves, every failure is counted.
-modprobe hvo_shared inject=shared_tail inject_every=1
+# 1. No page table for a split (single-folio path, at takeover of a pool
+# grown without HVO): the split fails first, before anything else is
+# allocated, and the folio stays whole. Folios whose vmemmap PMD was
+# split already at boot are optimized.
 pool_set 2048 0 "$N"
+modprobe hvo_shared inject=pte_table inject_every=1
+inj=$(stat injected.pte_table)
+ok "pte_table: failures injected ($inj)" -- test "$inj" -gt 0
+is "$(stat optimize_failed)" "$inj" "  ... each counted in optimize_failed"
+is "$(stat folios_optimized)" $((N - inj)) "  ... the other folios optimized"
+is "$(stat shared_tail_pages)" $((N > inj ? 1 : 0)) \
+	"  ... a shared tail only if some folio was optimized"
+check_intact pte_table
+echo 1 >"$PARAMS/giveback"
+rmmod hvo_shared
+is "$(memmap_pages)" "$mm0" "  ... given back at unload: nr_memmap_* at baseline"
+
+# 2. The shared tail cannot be allocated: the PMDs are split, then
+# nothing is optimized, nothing else moves, every failure is counted.
+modprobe hvo_shared inject=shared_tail inject_every=1
 is "$(stat injected.shared_tail)" "$N" "shared_tail: a failure injected for each of $N folios"
 is "$(stat optimize_failed)" "$N" "  ... each counted in optimize_failed"
 is "$(stat folios_optimized)" 0 "  ... and none optimized"
 is "$(stat shared_tail_pages)" 0 "  ... no shared tail allocated"
 is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* unchanged"
 check_intact shared_tail
-rmmod hvo_shared
-
-# 2. No page table for a split (single-folio path, at takeover): the
-# tail is allocated, the split fails, the folio stays whole.
-modprobe hvo_shared inject=pte_table inject_every=1
-inj=$(stat injected.pte_table)
-ok "pte_table: failures injected ($inj)" -- test "$inj" -gt 0
-is "$(stat optimize_failed)" "$inj" "  ... each counted in optimize_failed"
-is "$(stat folios_optimized)" $((N - inj)) "  ... the other folios optimized"
-is "$(stat shared_tail_pages)" 1 "  ... the shared tail allocated once"
-check_intact pte_table
 
 # 3. The next attempt succeeds: takeover at the next load.
 echo none >"$PARAMS/inject"
