@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bin/kpaths.sh"
 
-plan 92
+plan 98
 N=${N:-64}
 H1=/sys/kernel/mm/hugepages/hugepages-1048576kB
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
@@ -80,6 +80,26 @@ out=$("$kp" pin 8)
 tap $? "io_uring fixed buffers pin hugetlb pages long-term: $out"
 diag "pinned folios migrated first: $(field migrated "$out")"
 consistent "O_DIRECT and pinning"
+
+# 4b. A long-term pin on folios in ZONE_MOVABLE (movablecore=): a pool
+# grown from empty on a node takes that node's highest zone first, and
+# pinning must migrate each folio out of it to a new, optimized, folio.
+mnode=$(zone_ranges | awk '$2 == "Movable" { print $1; exit }')
+if [ -n "$mnode" ]; then
+	pool_set 2048 "" 0
+	pool_set 2048 "$mnode" 8
+	inmov=$(huge_folios 512 | awk '$3 == "Movable"' | wc -l)
+	is "$inmov" 8 "a fresh pool of 8 folios on node $mnode lies in ZONE_MOVABLE"
+	out=$("$kp" pin 8)
+	tap $? "io_uring pins the 8 ZONE_MOVABLE folios long-term: $out"
+	is "$(field migrated "$out")" 8 "  ... every one was migrated out of ZONE_MOVABLE first"
+	consistent "long-term pin on ZONE_MOVABLE"
+	pool_set 2048 "" "$N"
+else
+	for _ in 1 2 3 4 5 6; do
+		tap 0 "long-term pin on ZONE_MOVABLE # SKIP no ZONE_MOVABLE (boot with movablecore=)"
+	done
+fi
 
 # 5. A hugetlb cgroup limit: faults beyond hugetlb.2MB.max get SIGBUS,
 # and nothing stays charged or reserved afterwards.
