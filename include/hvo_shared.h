@@ -42,7 +42,14 @@ struct hvo_remap {
 	struct list_head *pages;	/* pages unmapped, or pages to map */
 };
 
-void hvo_flush_tlb_all(void);
+/* Why every TLB is flushed, for the tlb_flush tracepoint. */
+enum hvo_flush_reason {
+	HVO_FLUSH_SPLIT,
+	HVO_FLUSH_OPTIMIZE,
+	HVO_FLUSH_RESTORE,
+};
+
+void hvo_flush_tlb_all(enum hvo_flush_reason reason);
 int hvo_vmemmap_pte(unsigned long addr, pte_t *pte);
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 		    unsigned long *nr_split);

@@ -95,7 +95,7 @@ static void hvo_flush_and_free_vmemmap_pages(struct list_head *list)
 
 	if (list_empty(list))
 		return;
-	hvo_flush_tlb_all();
+	hvo_flush_tlb_all(HVO_FLUSH_OPTIMIZE);
 	list_for_each_entry_safe(page, next, list, lru) {
 		list_del(&page->lru);
 		if (PageReserved(page)) {
@@ -375,7 +375,7 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
 	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
 		ret = hvo_restore_traced(h, folio);
 		if (!ret)
-			hvo_flush_tlb_all();
+			hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
 	}
 	hvo_exit();
 	return ret;
@@ -410,7 +410,7 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 		list_move(&folio->lru, non_hvo_folios);
 	}
 	if (restored)
-		hvo_flush_tlb_all();
+		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
 	hvo_exit();
 	return ret ? ret : restored;
 }

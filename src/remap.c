@@ -43,12 +43,14 @@ static void hvo_flush_tlb_local(void *unused)
 
 /**
  * hvo_flush_tlb_all - flush every CPU's TLB, global (kernel) entries too
+ * @reason:	what the flush is for, reported by the tlb_flush tracepoint
  *
  * Must not be called with interrupts disabled.
  */
-void hvo_flush_tlb_all(void)
+void hvo_flush_tlb_all(enum hvo_flush_reason reason)
 {
 	on_each_cpu(hvo_flush_tlb_local, NULL, 1);
+	trace_tlb_flush(reason);
 }
 
 /* A kernel PTE table, allocated and accounted as pte_alloc_one_kernel() does. */
@@ -195,6 +197,11 @@ int hvo_vmemmap_pte(unsigned long addr, pte_t *pte)
  * @nr_split:	incremented by the number of PMDs this call split
  *
  * Refuses, before splitting anything, a range whose vmemmap is self-hosted.
+ * If it split a PMD, flushes every TLB before returning, as
+ * vmemmap_split_pmd() does: no CPU may still hold the 2 MiB translation
+ * when the PTEs under it change, or it could see both sizes for one
+ * address (Intel SDM 4.10.2.3; on some AMD CPUs a machine check, erratum
+ * 383). TCG never shows this; real CPUs can.
  *
  * Return: 0, -ENOMEM, -EOPNOTSUPP if self-hosted, or -EINVAL if the range
  * is not mapped as expected.
@@ -202,7 +209,7 @@ int hvo_vmemmap_pte(unsigned long addr, pte_t *pte)
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 		    unsigned long *nr_split)
 {
-	unsigned long addr, next;
+	unsigned long addr, next, split = 0;
 	pmd_t *pmd;
 	int ret = 0;
 
@@ -223,11 +230,14 @@ int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 			ret = hvo_split_pmd(pmd, addr & PMD_MASK, nid);
 			if (ret < 0)
 				break;
-			*nr_split += ret;
+			split += ret;
 			ret = 0;
 		}
 	}
 	mmap_read_unlock(hvo_sym.init_mm);
+	if (split)
+		hvo_flush_tlb_all(HVO_FLUSH_SPLIT);
+	*nr_split += split;
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #define _HVO_SHARED_TRACE_H
 
 #include <linux/tracepoint.h>
+#include "hvo_shared.h"
 
 DECLARE_EVENT_CLASS(hvo_folio_class,
 	TP_PROTO(unsigned long pfn, unsigned int order, int nid, int zone,
@@ -77,6 +78,30 @@ TRACE_EVENT(pmd_split,
 		__entry->address = address;
 	),
 	TP_printk("address=0x%lx", __entry->address)
+);
+
+/*
+ * Every CPU's TLB was flushed: after a PMD split, before the first PTE
+ * under it changes (split), before freeing the pages an optimize unmapped
+ * (optimize), or after a restore (restore).
+ */
+TRACE_DEFINE_ENUM(HVO_FLUSH_SPLIT);
+TRACE_DEFINE_ENUM(HVO_FLUSH_OPTIMIZE);
+TRACE_DEFINE_ENUM(HVO_FLUSH_RESTORE);
+
+TRACE_EVENT(tlb_flush,
+	TP_PROTO(int reason),
+	TP_ARGS(reason),
+	TP_STRUCT__entry(
+		__field(int, reason)
+	),
+	TP_fast_assign(
+		__entry->reason = reason;
+	),
+	TP_printk("reason=%s", __print_symbolic(__entry->reason,
+		  { HVO_FLUSH_SPLIT, "split" },
+		  { HVO_FLUSH_OPTIMIZE, "optimize" },
+		  { HVO_FLUSH_RESTORE, "restore" }))
 );
 
 #endif /* _HVO_SHARED_TRACE_H */

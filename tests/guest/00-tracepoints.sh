@@ -1,24 +1,25 @@
 #!/bin/bash
-# The four tracepoints, each seen firing as often as the kernel's own
-# state says it must. Runs first in a boot: tail_alloc fires only when a
+# The five tracepoints, each seen firing as often as the kernel's own
+# state says it must, and a TLB flush between every PMD split and the
+# remap of the PTEs under it. Runs first in a boot: tail_alloc fires only when a
 # zone's shared tail slot is empty, and a slot, once filled, stays filled
 # until reboot (so do split PMDs, for pmd_split). What fires is predicted
 # from the slots (read with bpftrace) and the vmemmap's page tables (read
 # through /proc/kcore) taken before the pool grows.
 . "$(dirname "$0")/lib.sh"
 
-plan 13
+plan 16
 N=${N:-64}
 TRACING=/sys/kernel/tracing
 EV=$TRACING/events/hvo_shared
 unload
 echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
 modprobe hvo_shared
-for e in folio_optimize folio_restore tail_alloc pmd_split; do
+for e in folio_optimize folio_restore tail_alloc pmd_split tlb_flush; do
 	ok "tracefs has hvo_shared:$e" -- test -d "$EV/$e"
 done
 listed=$(bpftrace -l 'tracepoint:hvo_shared:*' 2>&1)
-is "$(grep -c '^tracepoint:hvo_shared:' <<<"$listed")" 4 "bpftrace -l lists the 4 tracepoints"
+is "$(grep -c '^tracepoint:hvo_shared:' <<<"$listed")" 5 "bpftrace -l lists the 5 tracepoints"
 
 tails0=$(vmemmap_tails) pmds0=$(vmemmap_pmds)
 echo >"$TRACING/trace"
@@ -49,5 +50,15 @@ ok "tracefs: pmd_split fired ($got)" -- test "$got" -gt 0
 is "$got" "$want_splits" "tracefs: one pmd_split per leaf PMD the pool's vmemmap spanned"
 is "$(grep -o 'pmd_split: address=0x[0-9a-f]*' <<<"$trace" | sort -u | wc -l)" "$got" \
 	"tracefs: each pmd_split names a different PMD"
+# A split PMD's 2 MiB translation must be gone from every TLB before a
+# PTE under it changes: after a pmd_split, a tlb_flush (reason=split)
+# comes before the next folio_optimize.
+read -r flushes early <<<"$(awk '/pmd_split:/ { p = 1 }
+	/tlb_flush: reason=split/ { if (p) f++; p = 0 }
+	/folio_optimize:/ { if (p) bad++; p = 0 }
+	END { print f + 0, bad + 0 }' <<<"$trace")"
+ok "tracefs: TLB flushes after splits ($flushes for $got splits)" -- \
+	test "$flushes" -gt 0 -a "$flushes" -le "$got"
+is "$early" 0 "tracefs: no folio remapped after a split before a TLB flush"
 rmmod hvo_shared
 tap_done
