@@ -70,12 +70,19 @@ static pte_t *hvo_pte_alloc(int nid)
 	return ptdesc_address(ptdesc);
 }
 
+/*
+ * Undo hvo_pte_alloc(). Not pagetable_dtor(): a kernel table has no split
+ * lock to free, and where locks are allocated (lockdep kernels) the
+ * ptlock_free() it calls is not exported.
+ */
 static void hvo_pte_free(pte_t *table)
 {
 	struct ptdesc *ptdesc = virt_to_ptdesc(table);
+	struct folio *folio = ptdesc_folio(ptdesc);
 
 	ptdesc_clear_kernel(ptdesc);
-	pagetable_dtor(ptdesc);
+	__folio_clear_pgtable(folio);
+	lruvec_stat_sub_folio(folio, NR_PAGETABLE);
 	__free_page(ptdesc_page(ptdesc));
 }
 
