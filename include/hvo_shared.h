@@ -69,6 +69,39 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio);
 long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 			struct list_head *non_hvo_folios);
 bool hvo_should_optimize(const struct hstate *h, struct folio *folio);
+
+/* Adopting folios in use, and restoring all (adopt.c). */
+enum hvo_adopt_skip {
+	HVO_ADOPTED,
+	HVO_SKIP_ISOLATED,	/* not migratable: isolated, or not mapped yet */
+	HVO_SKIP_BUSY,		/* being freed, or locked */
+	HVO_SKIP_HWPOISON,
+	HVO_SKIP_TEMPORARY,	/* a migration's temporary folio */
+	HVO_SKIP_DIRTY_TAILS,	/* a tail differs from the shared one */
+	HVO_SKIP_HEAD_COPY,	/* head_copy=1: page 0 of a folio in use must stay */
+	HVO_SKIP_SELF_HOSTED,
+	HVO_SKIP_OPTIMIZED,	/* optimized meanwhile, or no longer wanted */
+	HVO_SKIP_NR
+};
+
+struct hvo_adopt_totals {
+	atomic_long_t adopted;
+	atomic_long_t failed;
+	atomic_long_t skipped[HVO_SKIP_NR];
+	atomic_long_t restored;
+	atomic_long_t restore_failed;
+	atomic_long_t restore_busy;
+};
+
+extern struct hvo_adopt_totals hvo_adopt_totals;
+
+const char *hvo_adopt_skip_name(enum hvo_adopt_skip why);
+int hvo_adopt_claim(struct folio *folio, struct page *tail);
+int hvo_adopt_folio(struct hstate *h, struct folio *folio);
+int hvo_restore_in_use(struct hstate *h, struct folio *folio);
+bool hvo_next_ours(unsigned long *pfn);
+long hvo_count_ours(void);
+void hvo_adopt_exit(void);
 bool hvo_is_ours(struct folio *folio);
 void hvo_engine_exit(void);
 
@@ -85,6 +118,8 @@ int hvo_verify_init(struct dentry *dir);
 /* Folios already in the pools at load and unload (pool.c). */
 void hvo_pool_takeover(void);
 void hvo_pool_giveback(void);
+long hvo_pool_optimize_free(void);
+long hvo_pool_restore_free(void);
 
 /* ftrace hooks on the kernel's HVO entry points (hooks.c). */
 int hvo_hooks_install(void);

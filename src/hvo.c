@@ -163,11 +163,15 @@ static bool hvo_vmemmap_is_tails(unsigned long start, unsigned long end)
 
 /*
  * Optimize one folio; the pages it unmaps go to @freed, to be freed by the
- * caller after a TLB flush. On error the folio is left as it was.
+ * caller after a TLB flush. On error, or when adopt.c's claim on a folio
+ * in use (@in_use) refuses it (a positive reason), the folio is left as it
+ * was. A folio in use keeps its head page: lock-free writers of its
+ * refcount and pin count could be lost on a copy.
  */
 static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
-			    struct list_head *freed)
+			    struct list_head *freed, bool in_use)
 {
+	const bool head_copy = !in_use && READ_ONCE(hvo_head_copy);
 	const unsigned int order = h->order;
 	unsigned long start = (unsigned long)&folio->page;
 	unsigned long end = start + hvo_vmemmap_size(h);
@@ -198,12 +202,19 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 	/* The entry records whether the head was replaced, for restore. */
 	if (hvo_inject_fail(HVO_INJECT_XARRAY))
 		return -ENOMEM;
-	ret = xa_insert(&hvo_folios, folio_pfn(folio), xa_mk_value(hvo_head_copy),
+	ret = xa_insert(&hvo_folios, folio_pfn(folio), xa_mk_value(head_copy),
 			GFP_KERNEL);
 	if (ret)
 		return ret;
 
-	if (hvo_head_copy) {
+	/* Sets the flag, under the folio lock, before any tail goes read-only. */
+	if (in_use) {
+		ret = hvo_adopt_claim(folio, r.tail);
+		if (ret)
+			goto fail;
+	}
+
+	if (head_copy) {
 		r.head = hvo_inject_fail(HVO_INJECT_HEAD_COPY) ? NULL :
 			 alloc_pages_node(nid, GFP_KERNEL, 0);
 		if (!r.head) {
@@ -239,7 +250,7 @@ static int hvo_optimize_traced(const struct hstate *h, struct folio *folio,
 {
 	bool tracing = trace_folio_optimize_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
-	int ret = hvo_optimize_one(h, folio, freed);
+	int ret = hvo_optimize_one(h, folio, freed, false);
 
 	/* A refusal is a decision, not a failure: counted apart. */
 	if (ret == -EOPNOTSUPP) {
@@ -307,8 +318,13 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
 	hvo_exit();
 }
 
-/* Restore one folio's vmemmap; the caller flushes the TLB. */
-static int hvo_restore_one(const struct hstate *h, struct folio *folio)
+/*
+ * Restore one folio's vmemmap; the caller flushes the TLB, except for a
+ * folio in use (@in_use), whose flag may only clear after the flush: no
+ * CPU that still maps a shared tail read-only may be allowed to write it.
+ */
+static int hvo_restore_one(const struct hstate *h, struct folio *folio,
+			   bool in_use)
 {
 	unsigned long start = (unsigned long)&folio->page + PAGE_SIZE;
 	unsigned long end = (unsigned long)&folio->page + hvo_vmemmap_size(h);
@@ -319,7 +335,7 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio)
 	int ret;
 
 	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
-	VM_WARN_ON_ONCE_FOLIO(folio_ref_count(folio), folio);
+	VM_WARN_ON_ONCE_FOLIO(!in_use && folio_ref_count(folio), folio);
 
 	atomic_long_inc(&hvo_totals.restore_total);
 	ret = hvo_alloc_vmemmap_pages(folio_nid(folio), nr, &pages);
@@ -329,7 +345,14 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio)
 	}
 	r = (struct hvo_remap){ .pages = &pages };
 	hvo_remap_to_copies(start, end, &r);
-	folio_clear_hugetlb_vmemmap_optimized(folio);
+	if (in_use) {
+		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
+		spin_lock_irq(hvo_sym.hugetlb_lock);
+		folio_clear_hugetlb_vmemmap_optimized(folio);
+		spin_unlock_irq(hvo_sym.hugetlb_lock);
+	} else {
+		folio_clear_hugetlb_vmemmap_optimized(folio);
+	}
 
 	entry = xa_erase(&hvo_folios, folio_pfn(folio));
 	if (entry) {
@@ -349,7 +372,7 @@ static int hvo_restore_traced(const struct hstate *h, struct folio *folio)
 {
 	bool tracing = trace_folio_restore_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
-	int ret = hvo_restore_one(h, folio);
+	int ret = hvo_restore_one(h, folio, false);
 
 	if (tracing)
 		trace_folio_restore(folio_pfn(folio), h->order, folio_nid(folio),
@@ -415,6 +438,66 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 	return ret ? ret : restored;
 }
 
+/**
+ * hvo_adopt_folio - optimize a hugetlb folio that may be in use
+ * @h:		the folio's hstate
+ * @folio:	a folio the caller holds a reference on, which adopt.c chose
+ *
+ * The order of docs/safety.md (adopting folios in use): split, shared
+ * tail and list entry first; then, under the folio lock, the flag set
+ * after a last check and every tail compared to the shared one; then the
+ * remap and the TLB flush. The caller drops its reference afterwards,
+ * outside the engine: the last put may free the folio through a hook.
+ *
+ * Return: 0 if optimized, a positive enum hvo_adopt_skip if skipped, or a
+ * negative errno; the folio is unchanged unless 0.
+ */
+int hvo_adopt_folio(struct hstate *h, struct folio *folio)
+{
+	LIST_HEAD(freed);
+	int ret;
+
+	if (READ_ONCE(hvo_head_copy))
+		return HVO_SKIP_HEAD_COPY;
+	hvo_enter();
+	if (!folio_trylock(folio)) {
+		ret = HVO_SKIP_BUSY;
+	} else {
+		ret = hvo_should_optimize(h, folio) ?
+		      hvo_optimize_one(h, folio, &freed, true) : HVO_SKIP_OPTIMIZED;
+		folio_unlock(folio);
+		if (ret == -EOPNOTSUPP)
+			ret = HVO_SKIP_SELF_HOSTED;
+	}
+	hvo_flush_and_free_vmemmap_pages(&freed);
+	hvo_exit();
+	return ret;
+}
+
+/**
+ * hvo_restore_in_use - give a folio hvo_shared optimized its vmemmap back
+ * @h:		the folio's hstate
+ * @folio:	a folio the caller holds a reference on
+ *
+ * Return: 0 if restored (or nothing to do), HVO_SKIP_BUSY if the folio is
+ * locked, or -ENOMEM with the folio unchanged.
+ */
+int hvo_restore_in_use(struct hstate *h, struct folio *folio)
+{
+	int ret = 0;
+
+	hvo_enter();
+	if (!folio_trylock(folio)) {
+		ret = HVO_SKIP_BUSY;
+	} else {
+		if (folio_test_hugetlb_vmemmap_optimized(folio) && hvo_is_ours(folio))
+			ret = hvo_restore_one(h, folio, true);
+		folio_unlock(folio);
+	}
+	hvo_exit();
+	return ret;
+}
+
 /*
  * Called after the hooks are gone: wait until no task can be running module
  * text on behalf of a hook. Optimized folios stay as they are; the
@@ -436,6 +519,24 @@ void hvo_engine_exit(void)
 	wait_var_event(&hvo_active, !atomic_read(&hvo_active));
 	synchronize_rcu_tasks();
 	xa_destroy(&hvo_folios);
+}
+
+/* The first head PFN at or after *@pfn that hvo_shared optimized. */
+bool hvo_next_ours(unsigned long *pfn)
+{
+	return xa_find(&hvo_folios, pfn, ULONG_MAX, XA_PRESENT);
+}
+
+/* How many folios hvo_shared optimized (and has not restored). */
+long hvo_count_ours(void)
+{
+	unsigned long pfn;
+	void *entry;
+	long n = 0;
+
+	xa_for_each(&hvo_folios, pfn, entry)
+		n++;
+	return n;
 }
 
 /**

@@ -45,6 +45,8 @@ static int __init hvo_shared_init(void)
 static void __exit hvo_shared_exit(void)
 {
 	WRITE_ONCE(hvo_state, HVO_STATE_UNLOADING);
+	/* A running adopt or restore finishes first; later ones are refused. */
+	hvo_adopt_exit();
 	/*
 	 * The debugfs files go first, waiting for readers: once the hooks
 	 * are gone the kernel may restore folios hvo_shared still lists, and

@@ -119,6 +119,21 @@ static int hvo_pool_restore(struct hstate *h, struct folio *folio)
 	return hvo_restore_folio(h, folio);
 }
 
+/* Optimize the free folios the policy wants; returns how many. */
+long hvo_pool_optimize_free(void)
+{
+	return hvo_pool_walk(hvo_pool_wants_optimize, hvo_pool_optimize);
+}
+
+/*
+ * Restore the free folios hvo_shared optimized; returns how many, or
+ * stops at the first that cannot be restored.
+ */
+long hvo_pool_restore_free(void)
+{
+	return hvo_pool_walk(hvo_pool_wants_restore, hvo_pool_restore);
+}
+
 /**
  * hvo_pool_takeover - optimize the free folios already in the pools
  *
@@ -130,7 +145,7 @@ void hvo_pool_takeover(void)
 
 	if (!hvo_takeover)
 		return;
-	n = hvo_pool_walk(hvo_pool_wants_optimize, hvo_pool_optimize);
+	n = hvo_pool_optimize_free();
 	if (n)
 		pr_info("took over %ld free folios\n", n);
 }
@@ -147,7 +162,7 @@ void hvo_pool_giveback(void)
 
 	if (!hvo_giveback)
 		return;
-	n = hvo_pool_walk(hvo_pool_wants_restore, hvo_pool_restore);
+	n = hvo_pool_restore_free();
 	if (n)
 		pr_info("gave back %ld free folios\n", n);
 }

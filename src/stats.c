@@ -85,6 +85,15 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "optimize_retried %ld\n", atomic_long_read(&hvo_totals.optimize_retried));
 	seq_printf(m, "skipped_self_hosted %ld\n",
 		   atomic_long_read(&hvo_totals.skipped_self_hosted));
+	seq_printf(m, "adopt_total %ld\n", atomic_long_read(&hvo_adopt_totals.adopted));
+	seq_printf(m, "adopt_failed %ld\n", atomic_long_read(&hvo_adopt_totals.failed));
+	for (i = HVO_ADOPTED + 1; i < HVO_SKIP_NR; i++)
+		seq_printf(m, "adopt_skipped.%s %ld\n", hvo_adopt_skip_name(i),
+			   atomic_long_read(&hvo_adopt_totals.skipped[i]));
+	seq_printf(m, "restore_all_total %ld\n", atomic_long_read(&hvo_adopt_totals.restored));
+	seq_printf(m, "restore_all_failed %ld\n",
+		   atomic_long_read(&hvo_adopt_totals.restore_failed));
+	seq_printf(m, "restore_all_busy %ld\n", atomic_long_read(&hvo_adopt_totals.restore_busy));
 	for (i = 0; i < HVO_INJECT_NR; i++)
 		seq_printf(m, "injected.%s %ld\n", hvo_inject_name(i),
 			   atomic_long_read(&hvo_injected[i]));

@@ -15,6 +15,9 @@
  *   kpaths hold file|anon|noreserve N [DIR]
  *                                 map and fill, print "ready", wait for
  *                                 SIGUSR1, check the data again, exit
+ *   kpaths watch file|anon N [DIR]
+ *                                 as hold, but check the data over and
+ *                                 over while waiting: "rounds R bad B"
  *   kpaths scan FIRST_PFN END_PFN [ORDER]
  *                                 hugetlb heads in [FIRST, END): "heads H
  *                                 free F first_free PFN" (free: refcount 0
@@ -431,9 +434,9 @@ static int softoffline(unsigned long nr)
 static volatile sig_atomic_t go;
 static void on_usr1(int sig) { go = sig; }
 
-static int hold(const char *mode, unsigned long nr, const char *dir)
+static int hold(const char *mode, unsigned long nr, const char *dir, int watch)
 {
-	unsigned long good;
+	unsigned long good, rounds = 0, bad = 0;
 	sigset_t none, usr1;
 	char *p;
 
@@ -448,11 +451,20 @@ static int hold(const char *mode, unsigned long nr, const char *dir)
 	fill(p, nr * HPAGE, 11);
 	printf("ready first_pfn %llu\n", (unsigned long long)pfn_of(p));
 	fflush(stdout);
-	while (!go)
-		sigsuspend(&none);
+	if (watch)
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	while (!go) {
+		if (!watch) {
+			sigsuspend(&none);
+			continue;
+		}
+		rounds++;
+		bad += check(p, nr, 11) != nr;
+	}
 	good = check(p, nr, 11);
-	printf("hold %s pages %lu pattern_ok %lu\n", mode, nr, good);
-	return good == nr ? 0 : 1;
+	printf("%s %s pages %lu pattern_ok %lu rounds %lu bad %lu\n",
+	       watch ? "watch" : "hold", mode, nr, good, rounds, bad);
+	return good == nr && !bad ? 0 : 1;
 }
 
 static int scan(uint64_t first, uint64_t end, unsigned int order)
@@ -508,9 +520,9 @@ int main(int argc, char **argv)
 		return hwpoison(argv[2], argc > 3 ? argv[3] : "/dev/hugepages");
 	if (!strcmp(cmd, "softoffline"))
 		return softoffline(n);
-	if (!strcmp(cmd, "hold") && argc >= 4)
+	if ((!strcmp(cmd, "hold") || !strcmp(cmd, "watch")) && argc >= 4)
 		return hold(argv[2], strtoul(argv[3], NULL, 0),
-			    argc > 4 ? argv[4] : "/dev/hugepages");
+			    argc > 4 ? argv[4] : "/dev/hugepages", !strcmp(cmd, "watch"));
 	if (!strcmp(cmd, "scan") && argc >= 4)
 		return scan(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
 			    argc > 4 ? atoi(argv[4]) : 9);
