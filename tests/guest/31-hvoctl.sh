@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-plan 104
+plan 107
 unload
 mount_hugetlbfs
 
@@ -136,6 +136,16 @@ is "$(jq -r 'to_entries[] | "\(.key) \(.value)"' <<<"$json")" "$(cat "$STATS")" 
 	"hvoctl stats --json: every key and value equals the stats file"
 is "$(jq '.folios_optimized | type' <<<"$json")" '"number"' "  ... integers are JSON numbers"
 is "$(hvoctl stats)" "$(cat "$STATS")" "hvoctl stats: the stats file, key by key"
+prom=$(hvoctl stats --prometheus)
+tap $? "hvoctl stats --prometheus: exit 0"
+bad=$(awk '/^# TYPE / { if (seen[$3]++) print "TYPE twice: " $3; fam = $3; next } /^# HELP / { next }
+	!/^hvo_shared_[a-z0-9_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9]+$/ { print "bad: " $0; next }
+	{ n = $1; sub(/\{.*/, "", n); if (n != fam) print "outside its family: " $0 }' <<<"$prom")
+is "$bad" "" "  ... textfile format: each sample under its family's one TYPE line"
+is "$(awk '$1 == "hvo_shared_folios_optimized" { t = $2 }
+	/^hvo_shared_zone_folios_optimized/ { z += $2 } END { print t, z }' <<<"$prom")" \
+	"$(stat folios_optimized) $(stat folios_optimized)" \
+	"  ... folios_optimized, and its per-zone samples summed, equal the stats file"
 is "$(hvoctl watch -n 1 -c 2 | grep -c '^hvo_shared .*: 64 folios')" 2 "hvoctl watch -n 1 -c 2: two refreshes"
 expect 2 "'1abc' is not a whole number of seconds" "hvoctl watch -n 1abc" -- hvoctl watch -n 1abc -c 1
 expect 2 "'2x' is not a count" "hvoctl watch -c 2x" -- hvoctl watch -n 1 -c 2x

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bin/kpaths.sh"
 
-plan 34
+plan 39
 USED=16 FREE=16
 N=$((2 * USED + FREE))
 
@@ -65,8 +65,11 @@ is "$(stat restore_all_total)" "$N" "  ... restore_all_total counts all $N"
 is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
 is "$(verify_line)" "ok: 0 folios" "  ... verify passes"
 
-# 4. Adopt again, then unload (giveback) and load: in use stays optimized.
-echo 1 >"$PARAMS/adopt"
+# 4. Adopt again, with hvoctl, then unload (giveback) and load: in use
+# stays optimized.
+out=$(hvoctl adopt 2>/dev/null)
+is "$?" 0 "hvoctl adopt: exit 0"
+ok "  ... reports the $((2 * USED)) adopted: $out" -- grep -q "adopt_total +$((2 * USED))[ ;]" <<<"$out"
 is "$(stat folios_optimized)" "$N" "adopt again: all $N optimized"
 consistent "adopt again"
 echo 1 >"$PARAMS/giveback"
@@ -85,10 +88,17 @@ for bad in 0 2 yes-no ""; do
 done
 is "$(stat folios_optimized)" "$FREE" "  ... and nothing changed"
 
-# 6. The processes end: data intact all along; everything comes back.
+# 6. hvoctl restore gives back what this load optimized: the free ones.
+out=$(hvoctl restore 2>/dev/null)
+is "$?" 0 "hvoctl restore: exit 0"
+ok "  ... reports the $FREE restored: $out" -- grep -q "restore_all_total +$FREE[ ;]" <<<"$out"
+
+# 7. The processes end: data intact all along; everything comes back.
 watch_end file
 watch_end anon
 rmmod hvo_shared
+hvoctl adopt >/dev/null 2>&1
+is "$?" 8 "hvoctl adopt without the module: exit 8 (not loaded)"
 pool_set 2048 "" 0
 is "$(pool_get 2048)" 0 "pool drained"
 is "$(memmap_pages)" "$mm0" "nr_memmap_* back at baseline"

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef HVOCTL_VERSION
@@ -814,6 +815,193 @@ static int cmd_stats(int json)
 	return EXIT_OK;
 }
 
+/* A counter of the last read_stats(), or 0 if absent or not a number. */
+static long long stat_or_zero(const char *key)
+{
+	const char *s = stat_str(key);
+	long long v;
+
+	return s && parse_ll(s, &v) ? v : 0;
+}
+
+/* Counters a run of adopt or restore moves, reported as differences. */
+static const char *const action_keys[] = {
+	"adopt_total", "adopt_failed", "adopt_skipped.isolated", "adopt_skipped.busy",
+	"adopt_skipped.hwpoison", "adopt_skipped.temporary", "adopt_skipped.dirty_tails",
+	"adopt_skipped.head_copy", "adopt_skipped.self_hosted", "adopt_skipped.optimized",
+	"restore_all_total", "restore_all_failed", "restore_all_busy",
+};
+
+/*
+ * adopt, restore: write 1 to the module parameter of that name from a
+ * child, report progress on stderr each second while it runs, then every
+ * counter it moved. A restore that left folios (no memory, or busy) exits
+ * EXIT_BUSY: run it again.
+ */
+static int cmd_action(const char *name)
+{
+	const bool adopt = !strcmp(name, "adopt");
+	const char *done = adopt ? "adopt_total" : "restore_all_total";
+	long long before[sizeof(action_keys) / sizeof(action_keys[0])], d;
+	char path[PATH_MAX];
+	int code = need_root(), status;
+	pid_t pid;
+
+	if (code)
+		return code;
+	if (!module_loaded())
+		return fail(EXIT_NOT_LOADED, "%s is not loaded (hvoctl load)", MODULE_NAME);
+	snprintf(path, sizeof(path), PARAMS "/%s", name);
+	if (access(path, W_OK))
+		return fail(EXIT_UNSUPPORTED, "this %s has no %s parameter", MODULE_NAME, name);
+	code = read_stats();
+	if (code)
+		return code;
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++)
+		before[i] = stat_or_zero(action_keys[i]);
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return fail(EXIT_ERROR, "fork: %s", strerror(errno));
+	if (!pid) {
+		int fd = open(path, O_WRONLY);
+
+		if (fd < 0 || write(fd, "1", 1) != 1)
+			_exit(errno == ENOMEM ? 3 : errno == ENODEV ? 4 : 2);
+		_exit(close(fd) ? 2 : 0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		sleep(1);
+		if (!read_stats())
+			fprintf(stderr, "hvoctl: %s: %lld folios so far, %lld optimized now\n",
+				name, stat_or_zero(done) - before[adopt ? 0 : 10],
+				stat_or_zero("folios_optimized"));
+	}
+	code = read_stats();
+	if (code)
+		return code;
+	printf("%s:", name);
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		d = stat_or_zero(action_keys[i]) - before[i];
+		if (d || !strcmp(action_keys[i], done))
+			printf(" %s +%lld", action_keys[i], d);
+	}
+	printf("; folios_optimized %lld\n", stat_or_zero("folios_optimized"));
+	if (!WIFEXITED(status))
+		return fail(EXIT_ERROR, "%s: the writer died", name);
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return EXIT_OK;
+	case 3:
+		return fail(EXIT_BUSY, "%s: some folios are left (no memory or busy): run it again",
+			    name);
+	case 4:
+		return fail(EXIT_BUSY, "%s: %s is unloading", name, MODULE_NAME);
+	default:
+		return fail(EXIT_ERROR, "%s: the module refused it (see dmesg)", name);
+	}
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void print_label(const char *name, const char *v, size_t len)
+{
+	printf("%s=\"", name);
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '\\' || v[i] == '"')
+			putchar('\\');
+		if (v[i] == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(v[i]);
+	}
+	putchar('"');
+}
+
+/*
+ * The stats as a node_exporter textfile: hvo_shared_KEY for numbers,
+ * "family.label" keys as one family with a label, per-(node, zone, order)
+ * keys as hvo_shared_zone_KEY{node,zone,order}, the rest in
+ * hvo_shared_info. Each family's samples stand together.
+ */
+static int cmd_prometheus(void)
+{
+	static const char *const zone_keys[] = {
+		"folios_optimized", "vmemmap_pages_freed", "vmemmap_pages_allocated",
+		"shared_tail_pages", "saved_bytes",
+	};
+	static const struct { const char *prefix, *label; } families[] = {
+		{ "injected.", "site" }, { "adopt_skipped.", "reason" },
+	};
+	int code = read_stats();
+	long long v;
+
+	if (code)
+		return code;
+	printf("# HELP hvo_shared_info hvo_shared version, kernel and state\n"
+	       "# TYPE hvo_shared_info gauge\nhvo_shared_info{");
+	for (size_t i = 0, n = 0; i < nr_stats; i++) {
+		if (parse_ll(stats[i].value, &v))
+			continue;
+		printf("%s", n++ ? "," : "");
+		print_label(stats[i].key, stats[i].value, strlen(stats[i].value));
+	}
+	printf("} 1\n");
+	for (size_t i = 0; i < nr_stats; i++) {
+		const char *k = stats[i].key;
+
+		if (!parse_ll(stats[i].value, &v) || strchr(k, '.'))
+			continue;
+		printf("# TYPE hvo_shared_%s gauge\nhvo_shared_%s %lld\n", k, k, v);
+	}
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		size_t plen = strlen(families[f].prefix);
+		bool head = false;
+
+		for (size_t i = 0; i < nr_stats; i++) {
+			if (strncmp(stats[i].key, families[f].prefix, plen) ||
+			    !parse_ll(stats[i].value, &v))
+				continue;
+			if (!head)
+				printf("# TYPE hvo_shared_%.*s gauge\n", (int)plen - 1,
+				       families[f].prefix);
+			head = true;
+			printf("hvo_shared_%.*s{", (int)plen - 1, families[f].prefix);
+			print_label(families[f].label, stats[i].key + plen,
+				    strlen(stats[i].key + plen));
+			printf("} %lld\n", v);
+		}
+	}
+	for (size_t z = 0; z < sizeof(zone_keys) / sizeof(zone_keys[0]); z++) {
+		bool head = false;
+
+		for (size_t i = 0; i < nr_stats; i++) {
+			const char *k = stats[i].key, *zone, *p;
+			unsigned long node, order;
+
+			p = k + 4;
+			if (strncmp(k, "node", 4) || !take_uint(&p, MAX_NODES, &node) ||
+			    *p++ != '.' || !(zone = p) || !(p = strchr(p, '.')) ||
+			    strncmp(p, ".order", 6))
+				continue;
+			{
+				const char *q = p + 6;
+
+				if (!take_uint(&q, MAX_ORDER_SEEN, &order) || *q != '.' ||
+				    strcmp(q + 1, zone_keys[z]) || !parse_ll(stats[i].value, &v))
+					continue;
+			}
+			if (!head)
+				printf("# TYPE hvo_shared_zone_%s gauge\n", zone_keys[z]);
+			head = true;
+			printf("hvo_shared_zone_%s{node=\"%lu\",", zone_keys[z], node);
+			print_label("zone", zone, p - zone);
+			printf(",order=\"%lu\"} %lld\n", order, v);
+		}
+	}
+	return EXIT_OK;
+}
+
 static int cmd_watch(int interval, int count)
 {
 	for (int i = 0; !count || i < count; i++) {
@@ -842,7 +1030,10 @@ static void usage(FILE *f)
 		"  load [NAME=VALUE...]    load hvo_shared with these parameters (root)\n"
 		"  set NAME=VALUE...       change run-time parameters of the loaded module (root)\n"
 		"  unload                  unload hvo_shared (root)\n"
-		"  stats [--json]          every counter of the stats file\n"
+		"  stats [--json|--prometheus]\n"
+		"                          every counter of the stats file\n"
+		"  adopt                   optimize what the policy wants, folios in use too (root)\n"
+		"  restore                 restore every folio hvo_shared optimized (root)\n"
 		"  watch [-n SECONDS] [-c COUNT]\n"
 		"                          refresh the summary every SECONDS (default 2)\n"
 		"  help, --help            this text\n"
@@ -900,6 +1091,10 @@ int main(int argc, char **argv)
 		return cmd_stats(0);
 	if (!strcmp(cmd, "stats") && argc == 3 && !strcmp(argv[2], "--json"))
 		return cmd_stats(1);
+	if (!strcmp(cmd, "stats") && argc == 3 && !strcmp(argv[2], "--prometheus"))
+		return cmd_prometheus();
+	if ((!strcmp(cmd, "adopt") || !strcmp(cmd, "restore")) && argc == 2)
+		return cmd_action(cmd);
 	if (!strcmp(cmd, "watch"))
 		return main_watch(argc, argv);
 	usage(stderr);
