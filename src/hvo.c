@@ -368,11 +368,12 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	return 0;
 }
 
-static int hvo_restore_traced(const struct hstate *h, struct folio *folio)
+static int hvo_restore_traced(const struct hstate *h, struct folio *folio,
+			      bool in_use)
 {
 	bool tracing = trace_folio_restore_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
-	int ret = hvo_restore_one(h, folio, false);
+	int ret = hvo_restore_one(h, folio, in_use);
 
 	if (tracing)
 		trace_folio_restore(folio_pfn(folio), h->order, folio_nid(folio),
@@ -396,7 +397,7 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
 
 	hvo_enter();
 	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-		ret = hvo_restore_traced(h, folio);
+		ret = hvo_restore_traced(h, folio, false);
 		if (!ret)
 			hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
 	}
@@ -425,7 +426,7 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 	hvo_enter();
 	list_for_each_entry_safe(folio, next, folio_list, lru) {
 		if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-			ret = hvo_restore_traced(h, folio);
+			ret = hvo_restore_traced(h, folio, false);
 			if (ret)
 				break;
 			restored++;
@@ -454,13 +455,15 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
  */
 int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 {
+	bool tracing = trace_folio_adopt_enabled();
+	u64 t0 = tracing ? ktime_get_ns() : 0;
 	LIST_HEAD(freed);
 	int ret;
 
-	if (READ_ONCE(hvo_head_copy))
-		return HVO_SKIP_HEAD_COPY;
 	hvo_enter();
-	if (!folio_trylock(folio)) {
+	if (READ_ONCE(hvo_head_copy)) {
+		ret = HVO_SKIP_HEAD_COPY;
+	} else if (!folio_trylock(folio)) {
 		ret = HVO_SKIP_BUSY;
 	} else {
 		ret = hvo_should_optimize(h, folio) ?
@@ -471,6 +474,9 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 	}
 	hvo_flush_and_free_vmemmap_pages(&freed);
 	hvo_exit();
+	if (tracing)
+		trace_folio_adopt(folio_pfn(folio), h->order, folio_nid(folio),
+				  folio_zonenum(folio), ret, ktime_get_ns() - t0);
 	return ret;
 }
 
@@ -491,7 +497,7 @@ int hvo_restore_in_use(struct hstate *h, struct folio *folio)
 		ret = HVO_SKIP_BUSY;
 	} else {
 		if (folio_test_hugetlb_vmemmap_optimized(folio) && hvo_is_ours(folio))
-			ret = hvo_restore_one(h, folio, true);
+			ret = hvo_restore_traced(h, folio, true);
 		folio_unlock(folio);
 	}
 	hvo_exit();

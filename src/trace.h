@@ -49,6 +49,15 @@ DEFINE_EVENT(hvo_folio_class, folio_restore,
 		 int result, u64 duration_ns),
 	TP_ARGS(pfn, order, nid, zone, result, duration_ns));
 
+/*
+ * adopt looked at a folio in use: result 0 if it optimized it, a positive
+ * reason it skipped it (enum hvo_adopt_skip), or a negative errno.
+ */
+DEFINE_EVENT(hvo_folio_class, folio_adopt,
+	TP_PROTO(unsigned long pfn, unsigned int order, int nid, int zone,
+		 int result, u64 duration_ns),
+	TP_ARGS(pfn, order, nid, zone, result, duration_ns));
+
 /* hvo_shared allocated the shared tail page of a (zone, order). */
 TRACE_EVENT(tail_alloc,
 	TP_PROTO(int nid, int zone, unsigned int order),

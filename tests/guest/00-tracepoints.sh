@@ -1,5 +1,5 @@
 #!/bin/bash
-# The five tracepoints, each seen firing as often as the kernel's own
+# The six tracepoints (folio_adopt is 60-adopt's), each seen firing as often as the kernel's own
 # state says it must, and a TLB flush between every PMD split and the
 # remap of the PTEs under it. Runs first in a boot: tail_alloc fires only when a
 # zone's shared tail slot is empty, and a slot, once filled, stays filled
@@ -8,18 +8,18 @@
 # through /proc/kcore) taken before the pool grows.
 . "$(dirname "$0")/lib.sh"
 
-plan 16
+plan 17
 N=${N:-64}
 TRACING=/sys/kernel/tracing
 EV=$TRACING/events/hvo_shared
 unload
 echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
 modprobe hvo_shared
-for e in folio_optimize folio_restore tail_alloc pmd_split tlb_flush; do
+for e in folio_optimize folio_restore folio_adopt tail_alloc pmd_split tlb_flush; do
 	ok "tracefs has hvo_shared:$e" -- test -d "$EV/$e"
 done
 listed=$(bpftrace -l 'tracepoint:hvo_shared:*' 2>&1)
-is "$(grep -c '^tracepoint:hvo_shared:' <<<"$listed")" 5 "bpftrace -l lists the 5 tracepoints"
+is "$(grep -c '^tracepoint:hvo_shared:' <<<"$listed")" 6 "bpftrace -l lists the 6 tracepoints"
 
 tails0=$(vmemmap_tails) pmds0=$(vmemmap_pmds)
 echo >"$TRACING/trace"

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bin/kpaths.sh"
 
-plan 39
+plan 41
 USED=16 FREE=16
 N=$((2 * USED + FREE))
 
@@ -18,28 +18,9 @@ mm0=$(memmap_pages)
 pool_set 2048 "" "$N"
 is "$(pool_get 2048)" "$N" "a pool of $N folios of 2 MiB, no HVO"
 
-# watch_start NAME MODE: a process that maps USED folios, fills them, and
-# checks them until SIGUSR1; watch_end NAME: its verdict line.
-watch_start() {
-	local _
-	"$kp" watch "$2" "$USED" >"/tmp/adopt-$1.out" 2>&1 &
-	eval "W_$1=$!"
-	for _ in $(seq 300); do
-		grep -q '^ready' "/tmp/adopt-$1.out" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-watch_end() {
-	local pid
-	eval "pid=\$W_$1"
-	kill -USR1 "$pid"
-	wait "$pid"
-	tap $? "$1: data intact in every round while it ran: $(tail -n 1 "/tmp/adopt-$1.out")"
-}
-watch_start file file
+watch_start file file "$USED"
 tap $? "a process maps $USED folios of a hugetlbfs file and checks them in a loop"
-watch_start anon anon
+watch_start anon anon "$USED"
 tap $? "a process maps $USED folios with MAP_HUGETLB and checks them in a loop"
 is "$(meminfo HugePages_Free)" "$FREE" "$FREE folios are left free"
 
@@ -47,9 +28,15 @@ is "$(meminfo HugePages_Free)" "$FREE" "$FREE folios are left free"
 modprobe hvo_shared
 is "$(stat folios_optimized)" "$FREE" "takeover optimizes the $FREE free folios, not those in use"
 
-# 2. Adopt: the folios in use too.
+# 2. Adopt: the folios in use too, each traced.
+EV=/sys/kernel/tracing/events/hvo_shared
+echo >/sys/kernel/tracing/trace
+echo 1 >"$EV/folio_adopt/enable"
+echo 1 >"$EV/folio_restore/enable"
 echo 1 >"$PARAMS/adopt"
 tap $? "adopt returns success"
+is "$(grep -c 'folio_adopt: .* result=0 ' /sys/kernel/tracing/trace)" $((2 * USED)) \
+	"  ... one folio_adopt event with result=0 for each"
 is "$(stat adopt_total)" $((2 * USED)) "adopt: the $((2 * USED)) folios in use are adopted"
 is "$(stat adopt_failed)" 0 "  ... none failed"
 consistent "adopt"
@@ -58,8 +45,13 @@ echo 1 >"$PARAMS/adopt"
 is "$(stat adopt_total)" "$before" "a second adopt finds nothing left to adopt"
 
 # 3. Restore all: every folio, free and in use, gets its vmemmap back.
+echo >/sys/kernel/tracing/trace
 echo 1 >"$PARAMS/restore"
 tap $? "restore returns success"
+is "$(grep -c 'folio_restore: .* result=0 ' /sys/kernel/tracing/trace)" "$N" \
+	"  ... one folio_restore event for each of the $N, free and in use"
+echo 0 >"$EV/folio_adopt/enable"
+echo 0 >"$EV/folio_restore/enable"
 is "$(stat folios_optimized)" 0 "restore: no folio left optimized"
 is "$(stat restore_all_total)" "$N" "  ... restore_all_total counts all $N"
 is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"

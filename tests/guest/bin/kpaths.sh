@@ -66,3 +66,23 @@ dmesg_clean() {
 	is "$(dmesg_since | grep -E 'WARNING:|BUG:|Oops|Bad page|list_(add|del) corruption|Call Trace|general protection')" "" \
 		"kernel log clean (no WARNING, BUG, Oops, Bad page, list corruption)"
 }
+
+# watch_start NAME MODE COUNT: a process that maps COUNT folios of 2 MiB,
+# fills them, and checks them until SIGUSR1; watch_end NAME: its verdict.
+watch_start() {
+	local _
+	"$kp" watch "$2" "$3" >"/tmp/adopt-$1.out" 2>&1 &
+	eval "W_$1=$!"
+	for _ in $(seq 300); do
+		grep -q '^ready' "/tmp/adopt-$1.out" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+watch_end() {
+	local pid
+	eval "pid=\$W_$1"
+	kill -USR1 "$pid"
+	wait "$pid"
+	tap $? "$1: data intact in every round while it ran: $(tail -n 1 "/tmp/adopt-$1.out")"
+}
