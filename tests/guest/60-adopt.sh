@@ -1,16 +1,17 @@
 #!/bin/bash
-# Adopting folios in use, and restoring all, on demand: two processes map
-# 32 of a 48-folio pool (hugetlbfs and MAP_HUGETLB) and check their data
+# Adopting folios in use, and restoring all, on demand: three processes
+# map 48 of a 64-folio pool (hugetlbfs, MAP_HUGETLB, SysV SHM) and check their data
 # over and over while hvo_shared loads (takeover: the 16 free folios only),
-# adopts the 32 in use, restores all, adopts again, and is unloaded and
-# loaded again. Neither process may see a wrong byte or a fault; after
+# adopts the 48 in use, restores all (once with injected allocation
+# failures: partial, reported, then completed), adopts again, and is
+# unloaded and loaded again. Neither process may see a wrong byte or a fault; after
 # each step verify, nr_memmap_* and the pool agree (kpaths.sh: consistent).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bin/kpaths.sh"
 
-plan 41
+plan 50
 USED=16 FREE=16
-N=$((2 * USED + FREE))
+N=$((3 * USED + FREE))
 
 clean_start
 dmesg_mark
@@ -22,6 +23,8 @@ watch_start file file "$USED"
 tap $? "a process maps $USED folios of a hugetlbfs file and checks them in a loop"
 watch_start anon anon "$USED"
 tap $? "a process maps $USED folios with MAP_HUGETLB and checks them in a loop"
+watch_start shm shm "$USED"
+tap $? "a process maps $USED folios of SysV SHM_HUGETLB and checks them in a loop"
 is "$(meminfo HugePages_Free)" "$FREE" "$FREE folios are left free"
 
 # 1. Load: takeover optimizes the free folios only.
@@ -35,9 +38,9 @@ echo 1 >"$EV/folio_adopt/enable"
 echo 1 >"$EV/folio_restore/enable"
 echo 1 >"$PARAMS/adopt"
 tap $? "adopt returns success"
-is "$(grep -c 'folio_adopt: .* result=0 ' /sys/kernel/tracing/trace)" $((2 * USED)) \
+is "$(grep -c 'folio_adopt: .* result=0 ' /sys/kernel/tracing/trace)" $((3 * USED)) \
 	"  ... one folio_adopt event with result=0 for each"
-is "$(stat adopt_total)" $((2 * USED)) "adopt: the $((2 * USED)) folios in use are adopted"
+is "$(stat adopt_total)" $((3 * USED)) "adopt: the $((3 * USED)) folios in use are adopted"
 is "$(stat adopt_failed)" 0 "  ... none failed"
 consistent "adopt"
 before=$(stat adopt_total)
@@ -57,18 +60,36 @@ is "$(stat restore_all_total)" "$N" "  ... restore_all_total counts all $N"
 is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
 is "$(verify_line)" "ok: 0 folios" "  ... verify passes"
 
-# 4. Adopt again, with hvoctl, then unload (giveback) and load: in use
-# stays optimized.
+# 4. Restore with half the page allocations failing: partial, reported,
+# retried to the end. Then adopt again, with hvoctl, then unload
+# (giveback) and load: in use stays optimized.
+echo 1 >"$PARAMS/adopt"
+echo restore_pages >"$PARAMS/inject"
+echo 2 >"$PARAMS/inject_every"
+hvoctl restore >/dev/null 2>&1
+is "$?" 7 "hvoctl restore without memory for every folio: exit 7 (some left)"
+left=$(stat folios_optimized)
+ok "  ... some restored, some left ($left of $N left)" -- test "$left" -gt 0 -a "$left" -lt "$N"
+ok "  ... the failures counted (restore_all_failed $(stat restore_all_failed))" -- \
+	test "$(stat restore_all_failed)" -gt 0
+is "$(verify_line)" "ok: $left folios" "  ... verify passes for the $left left"
+is "$(( mm0 - $(memmap_pages) ))" "$(stat vmemmap_pages_freed)" \
+	"  ... nr_memmap_* down by exactly what is still freed"
+echo none >"$PARAMS/inject"
+hvoctl restore >/dev/null 2>&1
+is "$?" 0 "  ... and the retry restores the rest: exit 0"
+is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
+
 out=$(hvoctl adopt 2>/dev/null)
 is "$?" 0 "hvoctl adopt: exit 0"
-ok "  ... reports the $((2 * USED)) adopted: $out" -- grep -q "adopt_total +$((2 * USED))[ ;]" <<<"$out"
+ok "  ... reports the $((3 * USED)) adopted: $out" -- grep -q "adopt_total +$((3 * USED))[ ;]" <<<"$out"
 is "$(stat folios_optimized)" "$N" "adopt again: all $N optimized"
 consistent "adopt again"
 echo 1 >"$PARAMS/giveback"
 rmmod hvo_shared
 tap $? "rmmod with folios in use optimized"
-is "$(( mm0 - $(memmap_pages) ))" $((2 * USED * 7)) \
-	"  ... giveback restored the free ones; the $((2 * USED)) in use stay optimized"
+is "$(( mm0 - $(memmap_pages) ))" $((3 * USED * 7)) \
+	"  ... giveback restored the free ones; the $((3 * USED)) in use stay optimized"
 modprobe hvo_shared
 is "$(stat folios_optimized)" "$FREE" "load again: takeover optimizes the free ones"
 
@@ -88,6 +109,7 @@ ok "  ... reports the $FREE restored: $out" -- grep -q "restore_all_total +$FREE
 # 7. The processes end: data intact all along; everything comes back.
 watch_end file
 watch_end anon
+watch_end shm
 rmmod hvo_shared
 hvoctl adopt >/dev/null 2>&1
 is "$?" 8 "hvoctl adopt without the module: exit 8 (not loaded)"

@@ -12,10 +12,10 @@
  *   kpaths cgfault N              fault N pages, count those before SIGBUS
  *   kpaths hwpoison anon|file DIR MADV_HWPOISON a tail page of a mapped folio
  *   kpaths softoffline N          MADV_SOFT_OFFLINE a tail page of a mapped folio
- *   kpaths hold file|anon|noreserve N [DIR]
+ *   kpaths hold file|anon|shm|noreserve N [DIR]
  *                                 map and fill, print "ready", wait for
  *                                 SIGUSR1, check the data again, exit
- *   kpaths watch file|anon N [DIR]
+ *   kpaths watch file|anon|shm N [DIR]
  *                                 as hold, but check the data over and
  *                                 over while waiting: "rounds R bad B"
  *   kpaths scan FIRST_PFN END_PFN [ORDER]
@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -67,6 +68,21 @@ static char *map_anon(unsigned long nr, int extra)
 
 	if (p == MAP_FAILED)
 		die("mmap MAP_HUGETLB");
+	return p;
+}
+
+/* A SysV shared memory segment of NR huge pages, removed once attached. */
+static char *map_shm(unsigned long nr)
+{
+	int id = shmget(IPC_PRIVATE, nr * HPAGE, SHM_HUGETLB | IPC_CREAT | 0600);
+	char *p;
+
+	if (id < 0)
+		die("shmget SHM_HUGETLB");
+	p = shmat(id, NULL, 0);
+	if (p == (void *)-1)
+		die("shmat");
+	shmctl(id, IPC_RMID, NULL);
 	return p;
 }
 
@@ -446,6 +462,8 @@ static int hold(const char *mode, unsigned long nr, const char *dir, int watch)
 	sigprocmask(SIG_BLOCK, &usr1, &none);
 	if (!strcmp(mode, "file"))
 		p = map_fd(open_hugetlbfs(dir), nr);
+	else if (!strcmp(mode, "shm"))
+		p = map_shm(nr);
 	else
 		p = map_anon(nr, strcmp(mode, "noreserve") ? 0 : MAP_NORESERVE);
 	fill(p, nr * HPAGE, 11);
