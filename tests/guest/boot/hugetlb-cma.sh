@@ -1,5 +1,5 @@
 #!/bin/bash
-# boot: hugetlb_cma=1:2G
+# boot: hugetlb_cma=1:2G nokaslr
 # vm: --mem 8192
 # 1 GiB folios from the hugetlb CMA areas: optimized when allocated, data
 # intact, one demoted to 512 CMA-backed 2 MiB folios (each then given back
