@@ -27,6 +27,11 @@ struct hvo_symbols {
 
 extern struct hvo_symbols hvo_sym;
 
+/* Every hstate the kernel registered, small orders included. */
+#define hvo_for_each_hstate(h) \
+	for ((h) = hvo_sym.hstates; \
+	     (h) < hvo_sym.hstates + *hvo_sym.hugetlb_max_hstate; (h)++)
+
 int hvo_resolve_symbols(void);
 int hvo_check_kernel(void);
 

@@ -199,7 +199,7 @@ static struct hstate *hvo_hstate_of(struct folio *folio)
 {
 	struct hstate *h;
 
-	for (h = hvo_sym.hstates; h < hvo_sym.hstates + *hvo_sym.hugetlb_max_hstate; h++)
+	hvo_for_each_hstate(h)
 		if (h->order == folio_order(folio))
 			return h;
 	return NULL;
@@ -259,7 +259,7 @@ static void hvo_adopt_all(void)
 	long n;
 
 	n = hvo_pool_optimize_free();
-	for (h = hvo_sym.hstates; h < hvo_sym.hstates + *hvo_sym.hugetlb_max_hstate; h++)
+	hvo_for_each_hstate(h)
 		if (h->order >= HVO_MIN_ORDER)
 			hvo_adopt_hstate(h);
 	pr_info("adopt: %ld free folios optimized, %ld in use adopted\n", n,

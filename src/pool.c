@@ -75,7 +75,7 @@ static long hvo_pool_walk(bool (*want)(struct hstate *h, struct folio *f),
 	long done = 0;
 	int nid, ret = 0;
 
-	for (h = hvo_sym.hstates; h < hvo_sym.hstates + *hvo_sym.hugetlb_max_hstate; h++) {
+	hvo_for_each_hstate(h) {
 		if (h->order < HVO_MIN_ORDER)
 			continue;
 		mutex_lock(&h->resize_lock);

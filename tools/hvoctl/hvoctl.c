@@ -842,7 +842,7 @@ static int cmd_action(const char *name)
 {
 	const bool adopt = !strcmp(name, "adopt");
 	const char *done = adopt ? "adopt_total" : "restore_all_total";
-	long long before[sizeof(action_keys) / sizeof(action_keys[0])], d;
+	long long before[sizeof(action_keys) / sizeof(action_keys[0])], done0, d;
 	char path[PATH_MAX];
 	int code = need_root(), status;
 	pid_t pid;
@@ -859,6 +859,7 @@ static int cmd_action(const char *name)
 		return code;
 	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++)
 		before[i] = stat_or_zero(action_keys[i]);
+	done0 = stat_or_zero(done);
 
 	fflush(NULL);
 	pid = fork();
@@ -875,7 +876,7 @@ static int cmd_action(const char *name)
 		sleep(1);
 		if (!read_stats())
 			fprintf(stderr, "hvoctl: %s: %lld folios so far, %lld optimized now\n",
-				name, stat_or_zero(done) - before[adopt ? 0 : 10],
+				name, stat_or_zero(done) - done0,
 				stat_or_zero("folios_optimized"));
 	}
 	code = read_stats();
