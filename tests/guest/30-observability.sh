@@ -15,7 +15,13 @@ mount_hugetlbfs
 # --- bpftrace tools, each attached, then the workload, then it exits ------
 modprobe hvo_shared
 out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 64" "$BT/hvo-latency.bt" 2>&1)
-ok "hvo-latency.bt printed its banner" -- grep -q '^Tracing hvo_shared optimize/restore latency' <<<"$out"
+# printed BANNER: true if bpftrace's output has it; else say what it printed.
+printed() {
+	grep -q "^$1" <<<"$out" && return
+	head -n 20 <<<"$out" | sed 's/^/#   bpftrace: /'
+	return 1
+}
+ok "hvo-latency.bt printed its banner" -- printed 'Tracing hvo_shared optimize/restore latency'
 for m in optimize_usecs restore_usecs; do
 	n=$(sed -n "/^@$m\[9\]:/,/^$/p" <<<"$out" | awk '/^\[/ { sub(/.*\) */, ""); n += $1 } END { print n + 0 }')
 	is "$n" 64 "hvo-latency.bt: @$m[9] histogram counts 64 folios"
@@ -58,7 +64,7 @@ modprobe hvo_shared
 out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 16" "$BT/hvo-failures.bt" 0 2>&1)
 rc=$?
 ok "hvo-failures.bt ran clean and every tracepoint it names exists" -- attached_all "$out" "$rc" "$BT/hvo-failures.bt"
-ok "  ... and printed its banner" -- grep -q '^Tracing hvo_shared failures' <<<"$out"
+ok "  ... and printed its banner" -- printed 'Tracing hvo_shared failures'
 is "$(grep -c 'failed:' <<<"$out")" 0 "hvo-failures.bt: no failure reported for a clean resize"
 is "$(stat optimize_failed)$(stat restore_failed)" 00 "  ... as the stats file says"
 sed 's/^tracepoint:hvo_shared:folio_optimize,$/tracepoint:hvo_shared:folio_optimise,/' \
