@@ -96,6 +96,7 @@ struct hvo_adopt_totals {
 	atomic_long_t restored;
 	atomic_long_t restore_failed;
 	atomic_long_t restore_busy;
+	atomic_long_t restore_inherited;
 };
 
 extern struct hvo_adopt_totals hvo_adopt_totals;
@@ -124,7 +125,7 @@ int hvo_verify_init(struct dentry *dir);
 void hvo_pool_takeover(void);
 void hvo_pool_giveback(void);
 long hvo_pool_optimize_free(void);
-long hvo_pool_restore_free(void);
+long hvo_pool_restore_all_free(void);
 
 /* ftrace hooks on the kernel's HVO entry points (hooks.c). */
 int hvo_hooks_install(void);

@@ -7,9 +7,10 @@
  *	optimize what the hstates=/nodes= policy wants: the free folios,
  *	then the folios in use (mapped, pinned or not);
  *   echo 1 > /sys/module/hvo_shared/parameters/restore
- *	give every folio hvo_shared optimized, free or in use, its vmemmap
- *	back; fails with ENOMEM if some could not be, which a later write
- *	retries.
+ *	give every optimized folio, free or in use, its vmemmap back: those
+ *	this load optimized, and those an earlier load or the kernel's HVO
+ *	left (counted as inherited: nothing tells them apart); fails with
+ *	ENOMEM if some could not be, which a later write retries.
  *
  * Why a folio in use can be optimized, and in which order, is argued in
  * docs/safety.md (adopting folios in use). Folios that cannot be adopted
@@ -136,35 +137,41 @@ static void hvo_adopt_count(int ret)
 }
 
 /*
- * Take up to @max folios in use from @h's active list, each with a
- * reference, moving each looked-at folio to the list's tail (as
+ * What a walk of the folios in use does: @pick says, under hugetlb_lock,
+ * whether to take a folio (and counts why not, if that is worth a count);
+ * @work runs on each taken folio, with a reference and without the lock;
+ * @busy counts a picked folio whose refcount was already 0 (being freed).
+ */
+struct hvo_in_use_walk {
+	bool (*pick)(struct hstate *h, struct folio *folio);
+	void (*work)(struct hstate *h, struct folio *folio);
+	atomic_long_t *busy;
+};
+
+/*
+ * Take up to @max folios in use from @h's active list that @w picks, each
+ * with a reference, moving each looked-at folio to the list's tail (as
  * folio_putback_hugetlb() does) so that the next call sees the others.
  * @budget bounds the folios looked at in all. Returns how many were taken.
  */
-static int hvo_adopt_take(struct hstate *h, struct folio **batch, int max,
-			  long *budget)
+static int hvo_in_use_take(struct hstate *h, const struct hvo_in_use_walk *w,
+			   struct folio **batch, int max, long *budget)
 {
 	struct folio *folio, *next;
 	int n = 0;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
 	list_for_each_entry_safe(folio, next, &h->hugepage_activelist, lru) {
-		enum hvo_adopt_skip why;
-
 		if (n == max || *budget <= 0)
 			break;
 		--*budget;
 		list_move_tail(&folio->lru, &h->hugepage_activelist);
-		if (!hvo_should_optimize(h, folio))
+		if (!w->pick(h, folio))
 			continue;
-		why = hvo_adopt_state(folio);
-		if (why == HVO_ADOPTED && !folio_try_get(folio))
-			why = HVO_SKIP_BUSY;
-		if (why != HVO_ADOPTED) {
-			hvo_adopt_count(why);
-			continue;
-		}
-		batch[n++] = folio;
+		if (folio_try_get(folio))
+			batch[n++] = folio;
+		else
+			atomic_long_inc(w->busy);
 	}
 	if (list_empty(&h->hugepage_activelist))
 		*budget = 0;
@@ -172,8 +179,8 @@ static int hvo_adopt_take(struct hstate *h, struct folio **batch, int max,
 	return n;
 }
 
-/* Adopt @h's folios in use that the policy wants. */
-static void hvo_adopt_hstate(struct hstate *h)
+/* Run @w over each of @h's folios in use, once. */
+static void hvo_in_use_walk(struct hstate *h, const struct hvo_in_use_walk *w)
 {
 	struct folio *batch[HVO_ADOPT_BATCH];
 	long budget;
@@ -184,15 +191,38 @@ static void hvo_adopt_hstate(struct hstate *h)
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
 
 	while (budget > 0 && !fatal_signal_pending(current)) {
-		n = hvo_adopt_take(h, batch, ARRAY_SIZE(batch), &budget);
+		n = hvo_in_use_take(h, w, batch, ARRAY_SIZE(batch), &budget);
 		for (i = 0; i < n; i++) {
-			hvo_adopt_count(hvo_adopt_folio(h, batch[i]));
+			w->work(h, batch[i]);
 			/* Outside the engine: the last put may free it. */
 			folio_put(batch[i]);
 			cond_resched();
 		}
 	}
 }
+
+static bool hvo_adopt_pick(struct hstate *h, struct folio *folio)
+{
+	enum hvo_adopt_skip why;
+
+	if (!hvo_should_optimize(h, folio))
+		return false;
+	why = hvo_adopt_state(folio);
+	if (why != HVO_ADOPTED)
+		hvo_adopt_count(why);
+	return why == HVO_ADOPTED;
+}
+
+static void hvo_adopt_work(struct hstate *h, struct folio *folio)
+{
+	hvo_adopt_count(hvo_adopt_folio(h, folio));
+}
+
+static const struct hvo_in_use_walk hvo_adopt_walk = {
+	.pick	= hvo_adopt_pick,
+	.work	= hvo_adopt_work,
+	.busy	= &hvo_adopt_totals.skipped[HVO_SKIP_BUSY],
+};
 
 /* The hstate of @folio's order (folio_hstate() calls an unexported one). */
 static struct hstate *hvo_hstate_of(struct folio *folio)
@@ -205,13 +235,26 @@ static struct hstate *hvo_hstate_of(struct folio *folio)
 	return NULL;
 }
 
-/* Restore every folio in use that hvo_shared optimized. */
+/* Restore @folio, in use and referenced, and count how it went. */
+static int hvo_restore_count(struct hstate *h, struct folio *folio)
+{
+	int ret = hvo_restore_in_use(h, folio);
+
+	if (ret < 0)
+		atomic_long_inc(&hvo_adopt_totals.restore_failed);
+	else if (ret)
+		atomic_long_inc(&hvo_adopt_totals.restore_busy);
+	else
+		atomic_long_inc(&hvo_adopt_totals.restored);
+	return ret;
+}
+
+/* Restore every folio in use that this load optimized. */
 static void hvo_restore_all_in_use(void)
 {
 	struct hstate *h;
 	struct folio *folio;
 	unsigned long pfn;
-	int ret;
 
 	/* Free folios were given back first; the rest is in use or in transit. */
 	for (pfn = 0; hvo_next_ours(&pfn); pfn++) {
@@ -225,18 +268,58 @@ static void hvo_restore_all_in_use(void)
 		}
 		spin_unlock_irq(hvo_sym.hugetlb_lock);
 
-		ret = hvo_restore_in_use(h, folio);
-		if (ret < 0)
-			atomic_long_inc(&hvo_adopt_totals.restore_failed);
-		else if (ret)
-			atomic_long_inc(&hvo_adopt_totals.restore_busy);
-		else
-			atomic_long_inc(&hvo_adopt_totals.restored);
+		hvo_restore_count(h, folio);
 		folio_put(folio);
 		if (fatal_signal_pending(current))
 			break;
 		cond_resched();
 	}
+}
+
+/*
+ * Folios in use optimized by an earlier load or the kernel's HVO: this
+ * load's are all restored or left in hvo_folios by now.
+ */
+static bool hvo_inherited_pick(struct hstate *h, struct folio *folio)
+{
+	return folio_test_hugetlb_vmemmap_optimized(folio) && !hvo_is_ours(folio);
+}
+
+static void hvo_inherited_work(struct hstate *h, struct folio *folio)
+{
+	if (!hvo_restore_count(h, folio))
+		atomic_long_inc(&hvo_adopt_totals.restore_inherited);
+}
+
+static const struct hvo_in_use_walk hvo_inherited_walk = {
+	.pick	= hvo_inherited_pick,
+	.work	= hvo_inherited_work,
+	.busy	= &hvo_adopt_totals.restore_busy,
+};
+
+/*
+ * Optimized folios restore-all did not restore: this load's, and the
+ * others on the pools' free and active lists. Folios isolated for
+ * migration are on neither list; the kernel restores those when it
+ * frees them.
+ */
+static long hvo_restore_left(void)
+{
+	long left = hvo_count_ours();
+	struct hstate *h;
+	struct folio *folio;
+	int nid;
+
+	hvo_for_each_hstate(h) {
+		spin_lock_irq(hvo_sym.hugetlb_lock);
+		list_for_each_entry(folio, &h->hugepage_activelist, lru)
+			left += hvo_inherited_pick(h, folio);
+		for_each_online_node(nid)
+			list_for_each_entry(folio, &h->hugepage_freelists[nid], lru)
+				left += hvo_inherited_pick(h, folio);
+		spin_unlock_irq(hvo_sym.hugetlb_lock);
+	}
+	return left;
 }
 
 /* Run @fn with adopt and restore serialized, unless the module is going. */
@@ -261,21 +344,30 @@ static void hvo_adopt_all(void)
 	n = hvo_pool_optimize_free();
 	hvo_for_each_hstate(h)
 		if (h->order >= HVO_MIN_ORDER)
-			hvo_adopt_hstate(h);
+			hvo_in_use_walk(h, &hvo_adopt_walk);
 	pr_info("adopt: %ld free folios optimized, %ld in use adopted\n", n,
 		atomic_long_read(&hvo_adopt_totals.adopted) - before);
 }
 
+static long hvo_restore_all_left;
+
 static void hvo_restore_all(void)
 {
 	long before = atomic_long_read(&hvo_adopt_totals.restored);
-	long n = hvo_pool_restore_free();
+	long inherited = atomic_long_read(&hvo_adopt_totals.restore_inherited);
+	long n = hvo_pool_restore_all_free();
+	struct hstate *h;
 
 	atomic_long_add(n, &hvo_adopt_totals.restored);
 	hvo_restore_all_in_use();
-	pr_info("restore: %ld free and %ld in use restored, %ld left\n", n,
-		atomic_long_read(&hvo_adopt_totals.restored) - before - n,
-		hvo_count_ours());
+	hvo_for_each_hstate(h)
+		if (h->order >= HVO_MIN_ORDER)
+			hvo_in_use_walk(h, &hvo_inherited_walk);
+	hvo_restore_all_left = hvo_restore_left();
+	pr_info("restore: %ld free and %ld in use restored (%ld inherited), %ld left\n",
+		n, atomic_long_read(&hvo_adopt_totals.restored) - before - n,
+		atomic_long_read(&hvo_adopt_totals.restore_inherited) - inherited,
+		hvo_restore_all_left);
 }
 
 static int hvo_adopt_trigger(const char *val, void (*fn)(void), const char *name)
@@ -302,7 +394,7 @@ static int hvo_restore_set(const char *val, const struct kernel_param *kp)
 	int ret = hvo_adopt_trigger(val, hvo_restore_all, "restore");
 
 	/* What is left (no memory, or busy) is retried by another write. */
-	return ret ? ret : hvo_count_ours() ? -ENOMEM : 0;
+	return ret ? ret : READ_ONCE(hvo_restore_all_left) ? -ENOMEM : 0;
 }
 
 static const struct kernel_param_ops hvo_adopt_ops = { .set = hvo_adopt_set };
@@ -310,7 +402,7 @@ static const struct kernel_param_ops hvo_restore_ops = { .set = hvo_restore_set 
 module_param_cb(adopt, &hvo_adopt_ops, NULL, 0200);
 MODULE_PARM_DESC(adopt, "write 1: optimize the free folios and those in use that the policy wants");
 module_param_cb(restore, &hvo_restore_ops, NULL, 0200);
-MODULE_PARM_DESC(restore, "write 1: restore every folio hvo_shared optimized, free or in use");
+MODULE_PARM_DESC(restore, "write 1: restore every optimized folio, free or in use");
 
 /* Called first at unload: waits for a running adopt or restore. */
 void hvo_adopt_exit(void)

@@ -481,9 +481,10 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 }
 
 /**
- * hvo_restore_in_use - give a folio hvo_shared optimized its vmemmap back
+ * hvo_restore_in_use - give a folio that may be in use its vmemmap back
  * @h:		the folio's hstate
- * @folio:	a folio the caller holds a reference on
+ * @folio:	a folio the caller holds a reference on, optimized by
+ *		hvo_shared, an earlier load of it or the kernel's HVO
  *
  * Return: 0 if restored (or nothing to do), HVO_SKIP_BUSY if the folio is
  * locked, or -ENOMEM with the folio unchanged.
@@ -496,7 +497,7 @@ int hvo_restore_in_use(struct hstate *h, struct folio *folio)
 	if (!folio_trylock(folio)) {
 		ret = HVO_SKIP_BUSY;
 	} else {
-		if (folio_test_hugetlb_vmemmap_optimized(folio) && hvo_is_ours(folio))
+		if (folio_test_hugetlb_vmemmap_optimized(folio))
 			ret = hvo_restore_traced(h, folio, true);
 		folio_unlock(folio);
 	}

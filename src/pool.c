@@ -108,6 +108,11 @@ static bool hvo_pool_wants_restore(struct hstate *h, struct folio *folio)
 	return hvo_is_ours(folio);
 }
 
+static bool hvo_pool_wants_restore_any(struct hstate *h, struct folio *folio)
+{
+	return folio_test_hugetlb_vmemmap_optimized(folio);
+}
+
 static int hvo_pool_optimize(struct hstate *h, struct folio *folio)
 {
 	hvo_optimize_folio(h, folio);
@@ -117,6 +122,17 @@ static int hvo_pool_optimize(struct hstate *h, struct folio *folio)
 static int hvo_pool_restore(struct hstate *h, struct folio *folio)
 {
 	return hvo_restore_folio(h, folio);
+}
+
+/* As hvo_pool_restore(), counting the folios this load did not optimize. */
+static int hvo_pool_restore_counted(struct hstate *h, struct folio *folio)
+{
+	bool inherited = !hvo_is_ours(folio);
+	int ret = hvo_restore_folio(h, folio);
+
+	if (!ret && inherited)
+		atomic_long_inc(&hvo_adopt_totals.restore_inherited);
+	return ret;
 }
 
 /* Optimize the free folios the policy wants; returns how many. */
@@ -129,9 +145,18 @@ long hvo_pool_optimize_free(void)
  * Restore the free folios hvo_shared optimized; returns how many, or
  * stops at the first that cannot be restored.
  */
-long hvo_pool_restore_free(void)
+static long hvo_pool_restore_free(void)
 {
 	return hvo_pool_walk(hvo_pool_wants_restore, hvo_pool_restore);
+}
+
+/*
+ * Restore every free optimized folio: hvo_shared's, and those an earlier
+ * load of it or the kernel's HVO left, which nothing tells apart.
+ */
+long hvo_pool_restore_all_free(void)
+{
+	return hvo_pool_walk(hvo_pool_wants_restore_any, hvo_pool_restore_counted);
 }
 
 /**

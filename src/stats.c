@@ -94,6 +94,8 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "restore_all_failed %ld\n",
 		   atomic_long_read(&hvo_adopt_totals.restore_failed));
 	seq_printf(m, "restore_all_busy %ld\n", atomic_long_read(&hvo_adopt_totals.restore_busy));
+	seq_printf(m, "restore_all_inherited %ld\n",
+		   atomic_long_read(&hvo_adopt_totals.restore_inherited));
 	for (i = 0; i < HVO_INJECT_NR; i++)
 		seq_printf(m, "injected.%s %ld\n", hvo_inject_name(i),
 			   atomic_long_read(&hvo_injected[i]));

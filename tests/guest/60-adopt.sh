@@ -1,17 +1,21 @@
 #!/bin/bash
-# Adopting folios in use, and restoring all, on demand: three processes
-# map 48 of a 64-folio pool (hugetlbfs, MAP_HUGETLB, SysV SHM) and check their data
-# over and over while hvo_shared loads (takeover: the 16 free folios only),
-# adopts the 48 in use, restores all (once with injected allocation
-# failures: partial, reported, then completed), adopts again, and is
-# unloaded and loaded again. Neither process may see a wrong byte or a fault; after
-# each step verify, nr_memmap_* and the pool agree (kpaths.sh: consistent).
+# Adopting folios in use, and restoring all, on demand: four processes
+# map 64 of an 80-folio pool (hugetlbfs, MAP_HUGETLB, SysV SHM, and
+# MAP_HUGETLB half pinned long-term by io_uring, half under O_DIRECT I/O
+# all along) and check their data over and over while hvo_shared loads
+# (takeover: the 16 free folios only), adopts the 64 in use, restores all
+# (once with injected allocation failures: partial, reported, then
+# completed), adopts again, is unloaded (the folios in use stay
+# optimized) and loaded again, and restores all: those the earlier load
+# left too. No process may see a wrong byte or a fault; after each step
+# verify, nr_memmap_* and the pool agree (kpaths.sh: consistent).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bin/kpaths.sh"
 
-plan 50
+plan 56
 USED=16 FREE=16
-N=$((3 * USED + FREE))
+INUSE=$((4 * USED))
+N=$((INUSE + FREE))
 
 clean_start
 dmesg_mark
@@ -25,6 +29,9 @@ watch_start anon anon "$USED"
 tap $? "a process maps $USED folios with MAP_HUGETLB and checks them in a loop"
 watch_start shm shm "$USED"
 tap $? "a process maps $USED folios of SysV SHM_HUGETLB and checks them in a loop"
+modprobe brd rd_nr=1 rd_size=4096
+watch_start pin pin "$USED" /dev/ram0
+tap $? "a process maps $USED folios with MAP_HUGETLB, pins $((USED / 2)) with io_uring and does O_DIRECT on the rest in a loop"
 is "$(meminfo HugePages_Free)" "$FREE" "$FREE folios are left free"
 
 # 1. Load: takeover optimizes the free folios only.
@@ -38,9 +45,9 @@ echo 1 >"$EV/folio_adopt/enable"
 echo 1 >"$EV/folio_restore/enable"
 echo 1 >"$PARAMS/adopt"
 tap $? "adopt returns success"
-is "$(grep -c 'folio_adopt: .* result=0 ' /sys/kernel/tracing/trace)" $((3 * USED)) \
+is "$(grep -c 'folio_adopt: .* result=0 ' /sys/kernel/tracing/trace)" $INUSE \
 	"  ... one folio_adopt event with result=0 for each"
-is "$(stat adopt_total)" $((3 * USED)) "adopt: the $((3 * USED)) folios in use are adopted"
+is "$(stat adopt_total)" $INUSE "adopt: the $INUSE folios in use are adopted"
 is "$(stat adopt_failed)" 0 "  ... none failed"
 consistent "adopt"
 before=$(stat adopt_total)
@@ -82,16 +89,18 @@ is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
 
 out=$(hvoctl adopt 2>/dev/null)
 is "$?" 0 "hvoctl adopt: exit 0"
-ok "  ... reports the $((3 * USED)) adopted: $out" -- grep -q "adopt_total +$((3 * USED))[ ;]" <<<"$out"
+ok "  ... reports the $INUSE adopted: $out" -- grep -q "adopt_total +$INUSE[ ;]" <<<"$out"
 is "$(stat folios_optimized)" "$N" "adopt again: all $N optimized"
 consistent "adopt again"
 echo 1 >"$PARAMS/giveback"
 rmmod hvo_shared
 tap $? "rmmod with folios in use optimized"
-is "$(( mm0 - $(memmap_pages) ))" $((3 * USED * 7)) \
-	"  ... giveback restored the free ones; the $((3 * USED)) in use stay optimized"
+is "$(( mm0 - $(memmap_pages) ))" $((INUSE * 7)) \
+	"  ... giveback restored the free ones; the $INUSE in use stay optimized"
 modprobe hvo_shared
 is "$(stat folios_optimized)" "$FREE" "load again: takeover optimizes the free ones"
+is "$(( mm0 - $(memmap_pages) ))" $(( (INUSE + FREE) * 7 )) \
+	"  ... beside the $INUSE in use the earlier load optimized"
 
 # 5. Bad input changes nothing.
 for bad in 0 2 yes-no ""; do
@@ -101,15 +110,22 @@ for bad in 0 2 yes-no ""; do
 done
 is "$(stat folios_optimized)" "$FREE" "  ... and nothing changed"
 
-# 6. hvoctl restore gives back what this load optimized: the free ones.
+# 6. hvoctl restore gives back what this load optimized, the free ones,
+# and the folios in use the earlier load left optimized.
 out=$(hvoctl restore 2>/dev/null)
 is "$?" 0 "hvoctl restore: exit 0"
-ok "  ... reports the $FREE restored: $out" -- grep -q "restore_all_total +$FREE[ ;]" <<<"$out"
+ok "  ... reports all $N restored: $out" -- grep -q "restore_all_total +$N[ ;]" <<<"$out"
+ok "  ... $INUSE of them inherited from the earlier load" -- \
+	grep -q "restore_all_inherited +$INUSE[ ;]" <<<"$out"
+is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline with the processes running"
+is "$(verify_line)" "ok: 0 folios" "  ... verify passes"
 
 # 7. The processes end: data intact all along; everything comes back.
 watch_end file
 watch_end anon
 watch_end shm
+watch_end pin
+rmmod brd
 rmmod hvo_shared
 hvoctl adopt >/dev/null 2>&1
 is "$?" 8 "hvoctl adopt without the module: exit 8 (not loaded)"

@@ -18,6 +18,11 @@
  *   kpaths watch file|anon|shm N [DIR]
  *                                 as hold, but check the data over and
  *                                 over while waiting: "rounds R bad B"
+ *   kpaths watch pin N DEV        as watch, MAP_HUGETLB, with the first
+ *                                 half pinned long-term (io_uring fixed
+ *                                 buffers) and, each round, one page of
+ *                                 the second half written to DEV and
+ *                                 read back with O_DIRECT (GUP-fast pins)
  *   kpaths scan FIRST_PFN END_PFN [ORDER]
  *                                 hugetlb heads in [FIRST, END): "heads H
  *                                 free F first_free PFN" (free: refcount 0
@@ -315,10 +320,33 @@ static int odirect(unsigned long nr, const char *dev)
 	return w == (ssize_t)(nr * HPAGE) && r == w && good == nr ? 0 : 1;
 }
 
-static int pin(unsigned long nr)
+/*
+ * Register [p, p + len) as io_uring fixed buffers, which pins its pages
+ * long-term: a folio that is not long-term pinnable (ZONE_MOVABLE, CMA) is
+ * migrated first. Returns the ring; unpin_fixed() undoes it.
+ */
+static int pin_fixed(char *p, unsigned long len)
 {
 	struct io_uring_params params = { 0 };
-	struct iovec iov;
+	struct iovec iov = { .iov_base = p, .iov_len = len };
+	int ring = syscall(__NR_io_uring_setup, 4, &params);
+
+	if (ring < 0)
+		die("io_uring_setup");
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1))
+		die("IORING_REGISTER_BUFFERS");
+	return ring;
+}
+
+static void unpin_fixed(int ring)
+{
+	if (syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS, NULL, 0))
+		die("IORING_UNREGISTER_BUFFERS");
+	close(ring);
+}
+
+static int pin(unsigned long nr)
+{
 	char *p = map_anon(nr, 0);
 	unsigned long i, moved = 0, good;
 	uint64_t *before = calloc(nr, 8);
@@ -327,23 +355,11 @@ static int pin(unsigned long nr)
 	fill(p, nr * HPAGE, 7);
 	for (i = 0; i < nr; i++)
 		before[i] = pfn_of(p + i * HPAGE);
-	ring = syscall(__NR_io_uring_setup, 4, &params);
-	if (ring < 0)
-		die("io_uring_setup");
-	iov.iov_base = p;
-	iov.iov_len = nr * HPAGE;
-	/*
-	 * Registering fixed buffers pins the pages long-term: a folio that
-	 * is not long-term pinnable (ZONE_MOVABLE, CMA) is migrated first.
-	 */
-	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1))
-		die("IORING_REGISTER_BUFFERS");
+	ring = pin_fixed(p, nr * HPAGE);
 	for (i = 0; i < nr; i++)
 		moved += pfn_of(p + i * HPAGE) != before[i];
 	good = check(p, nr, 7);
-	if (syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS, NULL, 0))
-		die("IORING_UNREGISTER_BUFFERS");
-	close(ring);
+	unpin_fixed(ring);
 	printf("pin pages %lu migrated %lu pattern_ok %lu\n", nr, moved, good);
 	return good == nr ? 0 : 1;
 }
@@ -450,9 +466,22 @@ static int softoffline(unsigned long nr)
 static volatile sig_atomic_t go;
 static void on_usr1(int sig) { go = sig; }
 
+/*
+ * One round of O_DIRECT on page @i: write it to @dev and read it back into
+ * itself, so that its pattern holds. Returns 0 if both moved a whole page.
+ */
+static int odirect_round(int dev, char *p, unsigned long i)
+{
+	char *page = p + i * HPAGE;
+
+	return pwrite(dev, page, HPAGE, 0) != (ssize_t)HPAGE ||
+	       pread(dev, page, HPAGE, 0) != (ssize_t)HPAGE;
+}
+
 static int hold(const char *mode, unsigned long nr, const char *dir, int watch)
 {
-	unsigned long good, rounds = 0, bad = 0;
+	unsigned long good, rounds = 0, bad = 0, pinned = 0, ioerr = 0;
+	int pinning = !strcmp(mode, "pin"), ring = -1, dev = -1;
 	sigset_t none, usr1;
 	char *p;
 
@@ -467,6 +496,13 @@ static int hold(const char *mode, unsigned long nr, const char *dir, int watch)
 	else
 		p = map_anon(nr, strcmp(mode, "noreserve") ? 0 : MAP_NORESERVE);
 	fill(p, nr * HPAGE, 11);
+	if (pinning) {
+		pinned = nr / 2;
+		ring = pin_fixed(p, pinned * HPAGE);
+		dev = open(dir, O_RDWR | O_DIRECT);
+		if (dev < 0)
+			die("open O_DIRECT");
+	}
 	printf("ready first_pfn %llu\n", (unsigned long long)pfn_of(p));
 	fflush(stdout);
 	if (watch)
@@ -477,12 +513,19 @@ static int hold(const char *mode, unsigned long nr, const char *dir, int watch)
 			continue;
 		}
 		rounds++;
+		if (pinning)
+			ioerr += odirect_round(dev, p, pinned + rounds % (nr - pinned));
 		bad += check(p, nr, 11) != nr;
 	}
 	good = check(p, nr, 11);
-	printf("%s %s pages %lu pattern_ok %lu rounds %lu bad %lu\n",
+	if (pinning)
+		unpin_fixed(ring);
+	printf("%s %s pages %lu pattern_ok %lu rounds %lu bad %lu",
 	       watch ? "watch" : "hold", mode, nr, good, rounds, bad);
-	return good == nr && !bad ? 0 : 1;
+	if (pinning)
+		printf(" pinned %lu odirect %lu ioerr %lu", pinned, rounds, ioerr);
+	printf("\n");
+	return good == nr && !bad && !ioerr ? 0 : 1;
 }
 
 static int scan(uint64_t first, uint64_t end, unsigned int order)

@@ -67,11 +67,13 @@ dmesg_clean() {
 		"kernel log clean (no WARNING, BUG, Oops, Bad page, list corruption)"
 }
 
-# watch_start NAME MODE COUNT: a process that maps COUNT folios of 2 MiB,
-# fills them, and checks them until SIGUSR1; watch_end NAME: its verdict.
+# watch_start NAME MODE COUNT [ARG]: a process that maps COUNT folios of
+# 2 MiB, fills them, and checks them until SIGUSR1 (kpaths watch); ARG is
+# the hugetlbfs directory, or for MODE pin the O_DIRECT device;
+# watch_end NAME: its verdict.
 watch_start() {
 	local _
-	"$kp" watch "$2" "$3" >"/tmp/adopt-$1.out" 2>&1 &
+	"$kp" watch "$2" "$3" ${4:+"$4"} >"/tmp/adopt-$1.out" 2>&1 &
 	eval "W_$1=$!"
 	for _ in $(seq 300); do
 		grep -q '^ready' "/tmp/adopt-$1.out" && return 0
