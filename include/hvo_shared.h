@@ -33,6 +33,7 @@ extern struct hvo_symbols hvo_sym;
 	     (h) < hvo_sym.hstates + *hvo_sym.hugetlb_max_hstate; (h)++)
 
 int hvo_resolve_symbols(void);
+unsigned long hvo_ftrace_ip(const char *name);
 int hvo_check_kernel(void);
 
 /* Policy set through module parameters (policy.c). */

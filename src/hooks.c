@@ -2,11 +2,15 @@
 /*
  * ftrace hooks that send the kernel's HVO entry points to hvo_shared.
  *
- * One ftrace_ops per function, filtered by name, with IPMODIFY: the
- * handler only rewrites the instruction pointer, so the kernel's function
- * body never runs while hvo_shared is loaded and its policy decides. The
- * originals are never called: on IBT kernels they are sealed (no ENDBR),
- * and an indirect call into them would fault.
+ * One ftrace_ops for the four functions, filtered by their ftrace sites,
+ * with IPMODIFY: the handler only rewrites the instruction pointer, so the
+ * kernel's function body never runs while a hook is armed and hvo_shared's
+ * policy decides. The originals are never called: on IBT kernels they are
+ * sealed (no ENDBR), and an indirect call into them would fault.
+ *
+ * One ops, not one per function: each unregistered ops costs an RCU-tasks
+ * grace period (ftrace_shutdown()), and each registered one a pass of text
+ * patching. Each hook is armed on its own instead, in a fixed order.
  *
  * hugetlb_vmemmap_optimize_bootmem_folios() is not hooked: it runs only
  * during boot, before any module can load.
@@ -19,22 +23,14 @@
 struct hvo_hook {
 	const char *name;
 	void *replacement;
-	struct ftrace_ops ops;
+	unsigned long ip;	/* the kernel function's ftrace site */
+	bool armed;
 };
 
-static void notrace hvo_ftrace_handler(unsigned long ip, unsigned long parent_ip,
-				       struct ftrace_ops *ops,
-				       struct ftrace_regs *fregs)
-{
-	struct hvo_hook *hook = container_of(ops, struct hvo_hook, ops);
-
-	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)hook->replacement);
-}
-
 /*
- * Restore first: installed in this order and removed in the reverse one,
+ * Restore first: armed in this order and disarmed in the reverse one,
  * every folio hvo_shared optimizes is restored by hvo_shared, which keeps
- * its list of folios exact. Were the optimize hooks in alone, a folio
+ * its list of folios exact. Were the optimize hooks armed alone, a folio
  * optimized through them and freed by the kernel's restore would stay
  * listed after it left hugetlb, and its PFN would be refused next time.
  */
@@ -45,70 +41,95 @@ static struct hvo_hook hvo_hooks[] = {
 	{ "hugetlb_vmemmap_optimize_folios", hvo_optimize_folios },
 };
 
-static int hvo_hook_install(struct hvo_hook *hook)
+static void notrace hvo_ftrace_handler(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *ops,
+				       struct ftrace_regs *fregs)
 {
-	int ret;
+	struct hvo_hook *hook;
 
-	hook->ops.func = hvo_ftrace_handler;
+	for (hook = hvo_hooks; hook < hvo_hooks + ARRAY_SIZE(hvo_hooks); hook++) {
+		if (hook->ip != ip)
+			continue;
+		/* Pairs with the release in hvo_hooks_install(). */
+		if (smp_load_acquire(&hook->armed))
+			ftrace_regs_set_instruction_pointer(fregs,
+							    (unsigned long)hook->replacement);
+		return;
+	}
+}
+
+static struct ftrace_ops hvo_ops = {
+	.func	= hvo_ftrace_handler,
 	/*
 	 * PERMANENT: the ftrace_enabled sysctl must not silently drop the
 	 * hooks and hand folios back to a kernel function mid-flight.
 	 */
-	hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
-			  FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT;
+	.flags	= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+		  FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT,
+};
 
-	ret = ftrace_set_filter(&hook->ops, (unsigned char *)hook->name,
-				strlen(hook->name), 0);
-	if (ret) {
-		pr_err("cannot hook %s: not traceable (%d)\n", hook->name, ret);
-		return -ENOENT;
-	}
-	ret = register_ftrace_function(&hook->ops);
-	if (ret) {
-		pr_err("cannot hook %s: %pe%s\n", hook->name, ERR_PTR(ret),
-		       ret == -EBUSY ? " (another module or livepatch owns it)" : "");
-		ftrace_free_filter(&hook->ops);
-	}
-	return ret;
-}
-
-static void hvo_hook_remove(struct hvo_hook *hook)
+/* Find each function's ftrace site and add it to the ops' filter. */
+static int hvo_hooks_filter(void)
 {
-	/* For module-owned ops this waits until no CPU is in the handler. */
-	unregister_ftrace_function(&hook->ops);
-	ftrace_free_filter(&hook->ops);
-}
+	struct hvo_hook *hook;
+	int ret;
 
-/**
- * hvo_hooks_install - take over the kernel's HVO entry points, all or none
- *
- * Return: 0, or the error of the hook that failed; then none is installed.
- */
-int hvo_hooks_install(void)
-{
-	int i, ret;
-
-	for (i = 0; i < ARRAY_SIZE(hvo_hooks); i++) {
-		if (i)
-			hvo_inject_delay(HVO_INJECT_HOOK_GAP);
-		ret = hvo_hook_install(&hvo_hooks[i]);
+	for (hook = hvo_hooks; hook < hvo_hooks + ARRAY_SIZE(hvo_hooks); hook++) {
+		hook->ip = hvo_ftrace_ip(hook->name);
+		ret = hook->ip ? ftrace_set_filter_ip(&hvo_ops, hook->ip, 0, 0) : -ENOENT;
 		if (ret) {
-			while (--i >= 0)
-				hvo_hook_remove(&hvo_hooks[i]);
-			return ret;
+			pr_err("cannot hook %s: not traceable (%d)\n", hook->name, ret);
+			ftrace_free_filter(&hvo_ops);
+			return -ENOENT;
 		}
 	}
 	return 0;
 }
 
-/* Remove the hooks in reverse order; the kernel's HVO is back afterwards. */
+/**
+ * hvo_hooks_install - take over the kernel's HVO entry points, all or none
+ *
+ * Return: 0, or an error; then none is installed.
+ */
+int hvo_hooks_install(void)
+{
+	int i, ret;
+
+	ret = hvo_hooks_filter();
+	if (ret)
+		return ret;
+	/* Every site calls the handler from here on; nothing is armed yet. */
+	ret = register_ftrace_function(&hvo_ops);
+	if (ret) {
+		pr_err("cannot hook the HVO entry points: %pe%s\n", ERR_PTR(ret),
+		       ret == -EBUSY ? " (another module or livepatch owns one)" : "");
+		ftrace_free_filter(&hvo_ops);
+		return ret;
+	}
+	for (i = 0; i < ARRAY_SIZE(hvo_hooks); i++) {
+		if (i)
+			hvo_inject_delay(HVO_INJECT_HOOK_GAP);
+		/* The hook's target sees everything set up before it. */
+		smp_store_release(&hvo_hooks[i].armed, true);
+	}
+	return 0;
+}
+
+/*
+ * Disarm the hooks in reverse order, then remove the ops; the kernel's HVO
+ * is back afterwards. A task the handler already sent to hvo_shared may
+ * still be on its way: hvo_engine_exit() waits for it.
+ */
 void hvo_hooks_remove(void)
 {
 	int i;
 
 	for (i = ARRAY_SIZE(hvo_hooks) - 1; i >= 0; i--) {
-		hvo_hook_remove(&hvo_hooks[i]);
+		WRITE_ONCE(hvo_hooks[i].armed, false);
 		if (i)
 			hvo_inject_delay(HVO_INJECT_HOOK_GAP);
 	}
+	/* For module-owned ops this waits until no CPU is in the handler. */
+	unregister_ftrace_function(&hvo_ops);
+	ftrace_free_filter(&hvo_ops);
 }

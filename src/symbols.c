@@ -6,9 +6,9 @@
  * IBT kernels its ENDBR is sealed at boot, so an indirect call into it is a
  * control-protection fault. register_kprobe() is exported and performs the
  * lookup itself: it stores the address in kp.addr before it refuses a
- * symbol that is not kernel text. Only data symbols are resolved this way;
- * functions are hooked by name through ftrace and never called through a
- * pointer.
+ * symbol that is not kernel text. Data symbols are resolved this way, and
+ * the ftrace sites of the functions hooks.c takes over, which are never
+ * called through a pointer.
  */
 #include <linux/hugetlb.h>
 #include <linux/kallsyms.h>
@@ -48,6 +48,40 @@ static unsigned long hvo_lookup_data(const char *name)
 	if (strncmp(buf, name, len) || strncmp(buf + len, "+0x0/", 5))
 		return 0;
 	return addr;
+}
+
+/**
+ * hvo_ftrace_ip - the ftrace call site of kernel function @name, or 0
+ * @name:	a function name
+ *
+ * The site is the function's first instruction, or the one after its
+ * ENDBR (sealed or not). register_kprobe() resolves the name and flags a
+ * probe that sits exactly on an ftrace site; the probe is registered
+ * disabled, so nothing is ever armed, and removed at once.
+ */
+unsigned long hvo_ftrace_ip(const char *name)
+{
+	static const unsigned int offsets[] = { 0, 4 };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(offsets); i++) {
+		struct kprobe kp = {
+			.symbol_name = name,
+			.offset = offsets[i],
+			.flags = KPROBE_FLAG_DISABLED,
+		};
+		unsigned long addr;
+		bool site;
+
+		if (register_kprobe(&kp))
+			continue;
+		addr = (unsigned long)kp.addr;
+		site = kp.flags & KPROBE_FLAG_FTRACE;
+		unregister_kprobe(&kp);
+		if (site)
+			return addr;
+	}
+	return 0;
 }
 
 /**

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Bad input is refused with a clear message and a distinct errno, and
-# changes nothing: bad parameters at load and at run time.
+# changes nothing: bad parameters at load and at run time, and a hooked
+# function that another module owns.
 . "$(dirname "$0")/lib.sh"
 
-plan 42
+plan 53
 
 # refused_load DESC PARAM MESSAGE: modprobe with PARAM fails with EINVAL,
 # the kernel log names the problem, and nothing stays registered.
@@ -52,4 +53,26 @@ is "$(cat $PARAMS/nodes)" 1 "run-time nodes=1 reads back as 1"
 echo all >"$PARAMS/nodes"
 is "$(cat $PARAMS/nodes)" all "run-time nodes=all reads back as all"
 ok "rmmod" -- rmmod hvo_shared
+
+# Another module owns one of the four functions with an IPMODIFY hook (as
+# a livepatch would): the load is refused with EBUSY and a message, and
+# none of the four is left hooked; once the owner is gone, it loads.
+owner=/opt/hvo-kmod/$(uname -r)/hvo_test_owner.ko
+hooked() { grep -c '^hugetlb_vmemmap_\(optimize\|restore\)_folios\? ' /sys/kernel/tracing/enabled_functions; }
+ok "a test module owns hugetlb_vmemmap_restore_folios (IPMODIFY)" -- \
+	insmod "$owner" func=hugetlb_vmemmap_restore_folios
+dmesg_mark
+out=$(modprobe hvo_shared 2>&1)
+tap $(( $? == 0 )) "load while another module owns a hooked function is refused"
+ok "  ... with 'Device or resource busy' (EBUSY)" -- grep -q "Device or resource busy" <<<"$out"
+ok "  ... and the log says another module owns one" -- \
+	grep -qF "hvo_shared: cannot hook the HVO entry points: -EBUSY (another module or livepatch owns one)" \
+	<<<"$(dmesg_since)"
+ok "  ... and leaves no module behind" -- test ! -e /sys/module/hvo_shared
+is "$(hooked)" 1 "  ... and no hook: only the owner's function is traced"
+ok "the owner unloads" -- rmmod hvo_test_owner
+ok "  ... then hvo_shared loads" -- modprobe hvo_shared
+is "$(hooked)" 4 "  ... and hooks all four functions"
+ok "rmmod" -- rmmod hvo_shared
+is "$(hooked)" 0 "  ... and no hook is left"
 tap_done

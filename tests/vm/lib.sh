@@ -117,4 +117,24 @@ build_test_programs() {
 			gcc -O2 -Wall -shared -fPIC -o "$n.so" "$f"
 		fi || echo "tests/vm/run: could not build tests/guest/bin/$n.c; the guest will try" >&2
 	done'
+	[ -z "${KVER:-}" ] || build_test_kmod "$root" "$KVER"
+}
+
+# build_test_kmod ROOT KVER: the test kernel module (tests/guest/kmod) for
+# KVER, into ROOT/opt/hvo-kmod/KVER; built again only when its source
+# changed.
+build_test_kmod() {
+	local root=$1 kver=$2 dir want
+	dir=$root/opt/hvo-kmod/$kver
+	want=$(cat "$REPO"/tests/guest/kmod/* | sha256sum | cut -c1-16)
+	[ "$(cat "$dir/stamp" 2>/dev/null)" = "$want" ] && [ -s "$dir/hvo_test_owner.ko" ] && return
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$REPO"/tests/guest/kmod/* "$dir/"
+	if in_root "$root" make -C "/lib/modules/$kver/build" M="/opt/hvo-kmod/$kver" modules \
+		>"$dir/build.log" 2>&1; then
+		echo "$want" >"$dir/stamp"
+	else
+		echo "tests/vm/run: could not build tests/guest/kmod for $kver (see $dir/build.log)" >&2
+	fi
 }
