@@ -1,6 +1,7 @@
 #!/bin/bash
 # Guest side of make bench: time pool growth and shrink under each HVO
-# configuration, in one boot, several rounds with the order rotated.
+# configuration, in one boot, several rounds with the order rotated; and
+# hvo_shared's adopt and restore-all of an existing pool, free and in use.
 # Prints CSV: config,hstate_kb,folios,op,seconds,memmap_pages_saved
 . "$(dirname "$0")/../guest/lib.sh"
 
@@ -39,6 +40,49 @@ measure() {
 	echo "$1,$2,$got,shrink,$(( (t1 - t0) / 1000 )),$(( mm0 - $(memmap_pages) ))"
 }
 
+# action NAME: time one write of 1 to the module's NAME parameter.
+action() {
+	local t0 t1
+	t0=$(now)
+	echo 1 >"$PARAMS/$1"
+	t1=$(now)
+	echo $(( (t1 - t0) / 1000 ))
+}
+
+# adopt_restore KB COUNT STATE: a pool of COUNT folios grown with no HVO,
+# free or in use (STATE in_use: filled as a hugetlbfs file, which keeps
+# them), then hvo_shared loaded without takeover; times adopt and
+# restore (restore-all), and checks the file's data afterwards.
+adopt_restore() {
+	local kb=$1 n=$2 state=$3 dir=/dev/hugepages mm0 us got saved ok=ok
+	[ "$kb" = 1048576 ] && dir=/dev/hugepages-1G
+	setup none
+	settle
+	pool_set "$kb" "" "$n"
+	got=$(pool_get "$kb")
+	[ "$state" = in_use ] && { "$HUGEMAP" fill "$got" "$kb" "$dir/bench" >/dev/null || ok=fill-failed; }
+	modprobe hvo_shared takeover=0
+	settle
+	mm0=$(memmap_pages)
+	us=$(action adopt)
+	saved=$(( mm0 - $(memmap_pages) ))
+	echo "hvo_shared,$kb,$got,adopt_$state,$us,$saved"
+	us=$(action restore)
+	echo "hvo_shared,$kb,$got,restore_$state,$us,$(( mm0 - $(memmap_pages) ))"
+	unload
+	if [ "$state" = in_use ]; then
+		"$HUGEMAP" verify "$got" "$kb" "$dir/bench" >/dev/null || ok=data-lost
+		rm -f "$dir/bench"
+	fi
+	echo "# adopt/restore $kb $state: $ok"
+	pool_set "$kb" "" 0
+}
+
+mount_hugetlbfs
+mkdir -p /dev/hugepages-1G
+mountpoint -q /dev/hugepages-1G || mount -t hugetlbfs -o pagesize=1G none /dev/hugepages-1G
+HUGEMAP=$(helper hugemap)
+
 echo "config,hstate_kb,folios,op,usec,memmap_pages_saved"
 set -- $CONFIGS
 for r in $(seq "$ROUNDS"); do
@@ -48,6 +92,10 @@ for r in $(seq "$ROUNDS"); do
 		measure "$c" 1048576 "$N1G"
 	done
 	set -- "${@:2}" "$1"	# rotate the order each round
+	for state in free in_use; do
+		adopt_restore 2048 "$N2M" "$state"
+		adopt_restore 1048576 "$N1G" "$state"
+	done
 done
 unload
 echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
