@@ -40,6 +40,8 @@ static DEFINE_XARRAY(hvo_folios);
  * both windows with RCU-tasks grace periods (docs/safety.md).
  */
 static atomic_t hvo_active = ATOMIC_INIT(0);
+/* Entries ever made; unload looks for one during its grace period. */
+static atomic_long_t hvo_entries = ATOMIC_LONG_INIT(0);
 
 /*
  * Engine operations take it for reading; the verify file for writing, so
@@ -51,6 +53,7 @@ static void hvo_enter(void)
 {
 	hvo_inject_delay(HVO_INJECT_DELAY_ENTER);
 	atomic_inc(&hvo_active);
+	atomic_long_inc(&hvo_entries);
 	down_read(&hvo_engine_rwsem);
 	hvo_inject_delay(HVO_INJECT_SLEEP_INSIDE);
 }
@@ -510,21 +513,27 @@ int hvo_restore_in_use(struct hstate *h, struct folio *folio)
  * text on behalf of a hook. Optimized folios stay as they are; the
  * kernel's own restore handles them (docs/design.md).
  *
- * A task the ftrace handler redirected may not have reached hvo_enter()
- * yet, preempted in between. Nothing there sleeps, so once every task has
- * passed a voluntary context switch (an RCU-tasks grace period), each such
- * task is either counted or gone. unregister_ftrace_function() waits for
- * one such period itself on preemptible kernels (ftrace_shutdown()), but
- * that is its own business: this one is ours. Then the counter drains.
- * The last task out still runs the end of hvo_exit() and its caller's
- * return, and again does not sleep there: a second grace period, started
- * after the counter reached zero, waits for it.
+ * Two stretches of a redirected task are in module text but not counted
+ * in hvo_active: before hvo_enter() (from the trampoline's return) and
+ * after the decrement in hvo_exit() (to the replacement's return). No
+ * task sleeps in either, so an RCU-tasks grace period, which ends only
+ * once every task has made a voluntary context switch, started while the
+ * counter is zero, ends after every task in the second stretch has left
+ * it; and a task that was in the first has entered by then, which
+ * hvo_entries shows. Then the counter must drain and a new grace period
+ * cover its exit. Usually nobody is in flight: one grace period.
+ * unregister_ftrace_function() waits for one such period itself on
+ * preemptible kernels (ftrace_shutdown()), but that is its own business.
  */
 void hvo_engine_exit(void)
 {
-	synchronize_rcu_tasks();
-	wait_var_event(&hvo_active, !atomic_read(&hvo_active));
-	synchronize_rcu_tasks();
+	long seen;
+
+	do {
+		seen = atomic_long_read(&hvo_entries);
+		wait_var_event(&hvo_active, !atomic_read(&hvo_active));
+		synchronize_rcu_tasks();
+	} while (atomic_long_read(&hvo_entries) != seen);
 	xa_destroy(&hvo_folios);
 }
 
