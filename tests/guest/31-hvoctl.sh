@@ -6,8 +6,7 @@
 # must either read right or refuse loudly.
 . "$(dirname "$0")/lib.sh"
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-plan 107
+plan 105
 unload
 mount_hugetlbfs
 
@@ -31,19 +30,6 @@ ok "  ... with its manual page" -- test -s /usr/local/share/man/man8/hvoctl.8
 ok "  ... and the bpftrace tools" -- test -x /usr/local/sbin/hvo-latency.bt
 is "$(hvoctl --version)" "hvoctl $(modinfo -F version hvo_shared)" \
 	"hvoctl --version: the tree the installed module was built from"
-
-# Packagers install under DESTDIR; built from a copy, not in the source tree.
-rm -rf /tmp/src /tmp/inst
-mkdir -p /tmp/src/tools
-cp -r "$REPO/Makefile" "$REPO/VERSION" /tmp/src/
-cp -r "$REPO/tools/hvoctl" "$REPO/tools/bpftrace" /tmp/src/tools/
-rm -f /tmp/src/tools/hvoctl/hvoctl
-make -s -C /tmp/src tools-install DESTDIR=/tmp/inst PREFIX=/usr >/dev/null 2>&1
-ok "make tools-install DESTDIR=/tmp/inst: hvoctl, its manual page, the .bt tools" -- \
-	test -x /tmp/inst/usr/sbin/hvoctl -a -s /tmp/inst/usr/share/man/man8/hvoctl.8 \
-	-a -x /tmp/inst/usr/sbin/hvo-events.bt
-make -s -C /tmp/src tools-uninstall DESTDIR=/tmp/inst PREFIX=/usr >/dev/null 2>&1
-is "$(find /tmp/inst -type f | wc -l)" 0 "make tools-uninstall removes them all"
 
 # --- commands and errors, module not loaded --------------------------------
 expect 0 '^usage: hvoctl COMMAND' "hvoctl --help" -- hvoctl --help

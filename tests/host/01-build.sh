@@ -1,12 +1,12 @@
 #!/bin/bash
 # Host-side build checks, in the cached build roots (never the host kernel):
 # a warning-free W=1 build, DKMS for 7.3 and 7.2, one readable refusal for
-# 6.12, and kernel style.
+# 6.12, hvoctl's packaging install, and kernel style.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 
 version=$(make -s -C "$REPO" version)
-plan 16
+plan 18
 
 # build_in ROOT KDIR: build a copy of the DKMS source tree, print the log.
 build_in() {
@@ -38,6 +38,21 @@ errs=$(grep -c 'error:' <<<"$log")
 is "$errs" 1 "  ... with exactly one error line"
 ok "  ... which is the #error naming the missing compound_info" -- \
 	grep -q '#error "hvo_shared: these kernel headers lack mask-encoded compound_info' <<<"$log"
+
+# Packagers install hvoctl under DESTDIR, built from a copy of the tree
+# (31-hvoctl checks it as make install puts it on PATH in the guest).
+rm -rf "$ROOT/tmp/hvo-tools" "$ROOT/tmp/hvo-inst"
+mkdir -p "$ROOT/tmp/hvo-tools/tools"
+cp -r "$REPO/Makefile" "$REPO/VERSION" "$ROOT/tmp/hvo-tools/"
+cp -r "$REPO/tools/hvoctl" "$REPO/tools/bpftrace" "$ROOT/tmp/hvo-tools/tools/"
+rm -f "$ROOT/tmp/hvo-tools/tools/hvoctl/hvoctl"
+in_root "$ROOT" make -s -C /tmp/hvo-tools tools-install DESTDIR=/tmp/hvo-inst PREFIX=/usr >/dev/null 2>&1
+ok "make tools-install DESTDIR=...: hvoctl, its manual page, the .bt tools" -- \
+	test -x "$ROOT/tmp/hvo-inst/usr/sbin/hvoctl" -a -s "$ROOT/tmp/hvo-inst/usr/share/man/man8/hvoctl.8" \
+	-a -x "$ROOT/tmp/hvo-inst/usr/sbin/hvo-events.bt"
+in_root "$ROOT" make -s -C /tmp/hvo-tools tools-uninstall DESTDIR=/tmp/hvo-inst PREFIX=/usr >/dev/null 2>&1
+is "$(find "$ROOT/tmp/hvo-inst" -type f | wc -l)" 0 "make tools-uninstall removes them all"
+rm -rf "$ROOT/tmp/hvo-tools" "$ROOT/tmp/hvo-inst"
 
 out=$(in_root "$ROOT" dkms build "hvo_shared/$version" -k "$old" 2>&1)
 tap $(( $? == 0 )) "dkms refuses to build for $old"

@@ -4,6 +4,9 @@
 # fails a run when the kernel logs it, and none does when the job merely
 # prints it; a taint fails a run, a panic stops it at once, a hung guest
 # is killed, and a hung test file costs only itself.
+# beside: guests (tests/check runs it beside the suite's guests; its own
+# guests are small)
+export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
 plan 32

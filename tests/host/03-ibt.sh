@@ -17,6 +17,9 @@
 # To see the checks fail: IBT_EXTRA_WANTED="flush_tlb_all" adds a name to
 # the run-time list, IBT_UNEXPORT="seq_read" drops an export from the copy
 # of Module.symvers the checks use.
+# beside: guests (tests/check runs it beside the suite's guests; its own
+# guests are small)
+export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 cd "$REPO" || exit 1
