@@ -6,8 +6,8 @@
  * hvo_exit()), so that a test can race rmmod against them. sleep_inside
  * sleeps where the task is counted, so that an RCU-tasks grace period
  * started meanwhile (the one in unregister_ftrace_function()) ends before
- * the task reaches the exit window. hook_gap sleeps between installing
- * (or removing) two hooks, so that pool changes meet a half-hooked kernel.
+ * the task reaches the exit window. hook_gap sleeps between arming (or
+ * disarming) two hooks, so that pool changes meet a half-hooked kernel.
  *
  *   inject=none | SITE[,SITE...]     sites: pte_table, head_copy,
  *                                    shared_tail, xarray, restore_pages,
