@@ -1,5 +1,5 @@
 #!/bin/bash
-# boot: hugepagesz=1G hugepages=1
+# boot: hugepagesz=1G hugepages=1 init_on_alloc=0
 # A 1 GiB folio allocated at boot from memblock, whose vmemmap is bootmem
 # (reserved pages): taken over at load, 4095 pages given back through
 # nr_memmap_boot_pages, restored on shrink.

@@ -1,14 +1,20 @@
 #!/bin/bash
-# boot: hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=32
+# boot: hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=32 init_on_alloc=0
 # Pools from the kernel command line, in use before the module loads:
 # the 1 GiB folio holds a hugetlbfs file's data (its vmemmap is bootmem),
 # 16 of the 2 MiB folios are mapped by a process that checks them in a
 # loop. Takeover leaves them alone; adopt optimizes them; restore gives
-# them back; the data never changes.
+# them back; the data never changes. Then restore under real memory
+# pressure (a 2 MiB pool, left alone by hstates=1G, grown until no 2 MiB
+# block is free): the 1 GiB folio's 4095 pages cannot be had, restore
+# fails with ENOMEM and leaves it optimized and intact, and once memory is
+# back a second restore completes. The process has ended by then: the
+# pressure would have the OOM killer pick it. (init_on_alloc=0: growing that pool
+# zeroes every page otherwise, seconds a GiB under TCG.)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bin/kpaths.sh"
 
-plan 16
+plan 25
 G=/dev/hugepages-1G
 
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
@@ -42,6 +48,43 @@ out=$("$hugemap" verify 1 1048576 $G/data)
 tap $? "  ... the 1 GiB folio's data is intact: $out"
 
 watch_end used
+
+# Under pressure, with no process left running that could be OOM-killed
+# meanwhile (the file keeps the 1 GiB folio in use). The 2 MiB folios
+# stay with the kernel (hstates=1G); the
+# pool grows until only scraps are free, and is grown again if the
+# 1 GiB restore still found its 16 MiB (then adopt and try again).
+echo 1G >"$PARAMS/hstates"
+failed0=$(stat restore_all_failed)
+partial=0
+for try in 1 2 3; do
+	echo 1 >"$PARAMS/adopt"
+	for _ in 1 2 3; do
+		pool_set 2048 "" 100000
+		echo 1 >/proc/sys/vm/compact_memory
+	done
+	if ! echo 1 >"$PARAMS/restore" 2>/dev/null; then
+		partial=1
+		break
+	fi
+	diag "try $try: the restore found memory; more pressure"
+done
+diag "2 MiB pool at $(pool_get 2048); MemFree $(meminfo MemFree) kB"
+tap $(( ! partial )) "restore under memory pressure fails with ENOMEM"
+is "$(stat folios_optimized)" 1 "  ... and leaves the 1 GiB folio optimized"
+ok "  ... counted in restore_all_failed ($(stat restore_all_failed))" -- \
+	test "$(stat restore_all_failed)" -gt "$failed0"
+is "$(verify_line)" "ok: 1 folios" "  ... verify passes"
+out=$("$hugemap" verify 1 1048576 $G/data)
+tap $? "  ... the 1 GiB folio's data is intact: $out"
+pool_set 2048 "" 32
+echo 1 >"$PARAMS/restore"
+tap $? "with memory back, restore completes"
+is "$(stat folios_optimized)" 0 "  ... no folio left optimized"
+is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
+out=$("$hugemap" verify 1 1048576 $G/data)
+tap $? "  ... the 1 GiB folio's data is intact: $out"
+
 rm -f $G/data
 rmmod hvo_shared
 pool_set 1048576 "" 0
