@@ -15,6 +15,10 @@ rc=0
 SLAB_TOL=$((256 + 1024 * $(nproc)))
 MEMFREE_TOL=$((1024 + 1024 * $(nproc)))
 export SLAB_TOL MEMFREE_TOL
+# The debug kernel runs several times slower: 40-stress's 240 s budget
+# left the kernel-HVO anchor 15 s, too few for every worker to cycle (the
+# second run failed 2 checks so). Its time limit is 600 s.
+export STRESS_BUDGET=480
 t0=$(cut -d' ' -f1 /proc/uptime)
 tests/guest/run-all || rc=1
 t1=$(cut -d' ' -f1 /proc/uptime)
