@@ -2,8 +2,8 @@
 # hvo_shared under fail_page_alloc (debug kernel only): page allocations
 # fail now and then, in the task that resizes and with any gfp, while a
 # 2 MiB pool is grown and shrunk with the module loaded. Whatever fails,
-# the module must stay consistent (its verify audit), and once injection stops and the
-# pool drains every vmemmap page it freed must be back.
+# the module must stay consistent (its verify audit), and once injection
+# stops and the pool drains every vmemmap page it freed must be back.
 . "$(dirname "$0")/../guest/lib.sh"
 
 # FPA can point elsewhere to dry-run this script on a kernel without it.
