@@ -103,21 +103,38 @@ klog_check() {
 # own compiler and libc into ROOT/opt/hvo-tests, which the guest sees and
 # tests/guest/lib.sh's helper uses (HVO_TEST_BIN). A program that fails
 # to build is left out: the guest then builds it and reports the error.
+# Built again only when the sources changed, aside, then swapped in: other
+# guests may be running from the same root (tests/check runs the bench's
+# self-test beside the suite).
 build_test_programs() {
-	local root=$1
-	rm -rf "$root/opt/hvo-tests"
-	mkdir -p "$root/opt/hvo-tests/src"
-	cp "$REPO"/tests/guest/bin/*.c "$root/opt/hvo-tests/src/"
-	# A source without main() is a library to LD_PRELOAD: NAME.so.
-	in_root "$root" sh -c 'cd /opt/hvo-tests && for f in src/*.c; do
-		n=${f#src/}; n=${n%.c}
-		if grep -q "^int main" "$f"; then
-			gcc -O2 -Wall -o "$n" "$f"
-		else
-			gcc -O2 -Wall -shared -fPIC -o "$n.so" "$f"
-		fi || echo "tests/vm/run: could not build tests/guest/bin/$n.c; the guest will try" >&2
-	done'
+	local root=$1 want dir lock
+	want=$(cat "$REPO"/tests/guest/bin/*.c | sha256sum | cut -c1-16)
+	mkdir -p "$root/opt"
+	# One build at a time; whoever waited finds it done.
+	exec {lock}>"$root/opt/.hvo-tests.lock"
+	flock "$lock"
+	if [ "$(cat "$root/opt/hvo-tests/stamp" 2>/dev/null)" != "$want" ]; then
+		dir=/opt/hvo-tests.$$
+		rm -rf "$root$dir"
+		mkdir -p "$root$dir/src"
+		cp "$REPO"/tests/guest/bin/*.c "$root$dir/src/"
+		# A source without main() is a library to LD_PRELOAD: NAME.so.
+		in_root "$root" sh -c 'cd "$1" && for f in src/*.c; do
+			n=${f#src/}; n=${n%.c}
+			if grep -q "^int main" "$f"; then
+				gcc -O2 -Wall -o "$n" "$f"
+			else
+				gcc -O2 -Wall -shared -fPIC -o "$n.so" "$f"
+			fi || echo "tests/vm/run: could not build tests/guest/bin/$n.c; the guest will try" >&2
+		done' _ "$dir"
+		echo "$want" >"$root$dir/stamp"
+		rm -rf "$root/opt/hvo-tests.old"
+		[ ! -e "$root/opt/hvo-tests" ] || mv "$root/opt/hvo-tests" "$root/opt/hvo-tests.old"
+		mv "$root$dir" "$root/opt/hvo-tests"
+		rm -rf "$root/opt/hvo-tests.old"
+	fi
 	[ -z "${KVER:-}" ] || build_test_kmod "$root" "$KVER"
+	exec {lock}>&-
 }
 
 # build_test_kmod ROOT KVER: the test kernel module (tests/guest/kmod) for
