@@ -84,6 +84,10 @@ ok "some failure reached hvo_shared or the pool (optimize/restore failed, or $sh
 echo 0 >"$FPA/probability"
 echo 0 >/proc/$$/make-it-fail
 echo 1 >"$FPA/interval"
+# A folio whose restore failed went back to the pool as a surplus page,
+# which a shrink does not free (the third debug run had one left): asking
+# for the pool's own size makes surplus pages persistent again first.
+pool_set 2048 "" "$(pool_get 2048)"
 pool_set 2048 "" 0
 settle
 is "$(pool_get 2048)" 0 "pool drained with injection off"
