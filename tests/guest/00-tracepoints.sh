@@ -4,11 +4,12 @@
 # remap of the PTEs under it. Runs first in a boot: tail_alloc fires only when a
 # zone's shared tail slot is empty, and a slot, once filled, stays filled
 # until reboot (so do split PMDs, for pmd_split). What fires is predicted
-# from the slots (read with bpftrace) and the vmemmap's page tables (read
-# through /proc/kcore) taken before the pool grows.
+# from the slots (read through BTF and /proc/kcore, and held once against
+# bpftrace's reading) and the vmemmap's page tables (read through
+# /proc/kcore) taken before the pool grows.
 . "$(dirname "$0")/lib.sh"
 
-plan 17
+plan 18
 N=${N:-64}
 TRACING=/sys/kernel/tracing
 EV=$TRACING/events/hvo_shared
@@ -27,6 +28,11 @@ echo 1 >"$EV/enable"
 pool_set 2048 0 $((N / 2))
 pool_set 2048 1 $((N / 2))
 want_tails=$(new_tails "$tails0" 512 9) want_splits=$(new_splits "$pmds0" 512)
+# The suite's reader of the slots against bpftrace's, with some filled
+# and some empty.
+tails1=$(vmemmap_tails)
+bt=$(bpftrace "$(dirname "$0")/bin/vmemmap-tails.bt" 2>&1 | awk 'NF == 4 && $4 ~ /^[01]$/')
+is "$tails1" "$bt" "the slots as bin/vmemmap-tails reads them are bpftrace's ($(grep -c ' 1$' <<<"$tails1") filled, $(grep -c ' 0$' <<<"$tails1") empty)"
 pool_set 2048 "" 0
 echo 0 >"$EV/enable"
 trace=$(cat "$TRACING/trace")

@@ -31,7 +31,10 @@ is "$(stat state)" active "state is active"
 # Every key the documentation's table names, and no undocumented one (the
 # per-zone keys by their documented pattern).
 keys=$(sed -n 's/^| `\([^`]*\)` |.*/\1/p' "$DOC")
-missing=$(for k in $keys; do grep -q "^$k " "$STATS" || echo "$k"; done)
+# One read of the file, no process per key: under TCG each costs 0.1 s.
+declare -A have
+while read -r k _; do have[$k]=1; done <"$STATS"
+missing=$(for k in $keys; do [ -n "${have[$k]:-}" ] || echo "$k"; done)
 is "$missing" "" "all $(wc -w <<<"$keys") keys documented in docs/stats.md are in the file"
 live="folios_optimized|vmemmap_pages_freed|vmemmap_pages_allocated|shared_tail_pages|saved_bytes"
 extra=$(awk '{ print $1 }' "$STATS" | grep -vxE "$(tr ' \n' '||' <<<"$keys")node[0-9]+\.(DMA|DMA32|Normal|Movable)\.order[0-9]+\.($live)")

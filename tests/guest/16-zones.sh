@@ -14,11 +14,13 @@ ok "node1 has a Normal and a Movable zone ($zones1; needs movablecore=)" -- \
 	test "$zones1" = "Normal Movable"
 
 # expected KEY: the per-zone lines of KEY the stats file should show for
-# the 2 MiB folios now in the pools, computed from where they are.
+# the 2 MiB folios in HF (huge_folios 512, read after the pools last
+# changed: a scan of /proc/kpageflags takes seconds under TCG), computed
+# from where they are.
 # Splits are charged to the zone of the folio that needed them; zone
 # boundaries here are PMD-aligned (1 GiB), so a PMD is one zone's.
 expected() {
-	huge_folios 512 | awk -v key="$1" -v pmds="$pmds0" -v tails="$tails0" '
+	awk -v key="$1" -v pmds="$pmds0" -v tails="$tails0" '
 		BEGIN { n = split(pmds, l, "\n")
 			for (i = 1; i <= n; i++) { split(l[i], f, " "); leaf[f[1]] = f[2] == "leaf" }
 			n = split(tails, l, "\n")
@@ -33,7 +35,7 @@ expected() {
 			v["vmemmap_pages_allocated"] = split_[z] + 0
 			v["shared_tail_pages"] = t
 			v["saved_bytes"] = (7 * folios[z] - split_[z] - t) * 4096
-			print z ".order9." key, v[key] } }' | grep -v ' 0$' | sort
+			print z ".order9." key, v[key] } }' <<<"$HF" | grep -v ' 0$' | sort
 }
 # The file shows a zone's keys once it held anything: zeros are dropped
 # on both sides.
@@ -47,16 +49,18 @@ m=$(( movable / 512 + 64 ))
 pool_set 2048 0 32
 pool_set 2048 1 "$m"
 is "$(( $(pool_get 2048 0) + $(pool_get 2048 1) ))" $((32 + m)) "pools of 32 + $m folios on node0 + node1"
-where=$(huge_folios 512 | awk '{ print "node" $2 "." $3 }' | sort | uniq -c | tr -s ' \n' ' ')
+HF=$(huge_folios 512)
+where=$(awk '{ print "node" $2 "." $3 }' <<<"$HF" | sort | uniq -c | tr -s ' \n' ' ')
 diag "folios per zone: $where"
 ok "node1's folios are in both its zones" -- \
-	test "$(huge_folios 512 | awk '$2 == 1 { print $3 }' | sort -u | wc -l)" = 2
+	test "$(awk '$2 == 1 { print $3 }' <<<"$HF" | sort -u | wc -l)" = 2
 for key in folios_optimized vmemmap_pages_freed vmemmap_pages_allocated shared_tail_pages saved_bytes; do
 	is "$(actual $key | tr '\n' ' ')" "$(expected $key | tr '\n' ' ')" "stats per zone: $key"
 done
 # Shrinking frees folios from whichever zone hugetlb picks: the stats
 # follow, zone by zone.
 pool_set 2048 1 $((m / 4))
+HF=$(huge_folios 512)
 is "$(actual folios_optimized | tr '\n' ' ')" "$(expected folios_optimized | tr '\n' ' ')" \
 	"stats per zone after node1 shrank to $((m / 4)): folios_optimized"
 pool_set 2048 "" 0

@@ -5,14 +5,24 @@
 STATS=/sys/kernel/debug/hvo_shared/stats
 PARAMS=/sys/module/hvo_shared/parameters
 
+# field KEY FILE: the word after KEY on the line of FILE that starts with
+# it. FILE is read whole, at once (one snapshot), and parsed by the shell:
+# under TCG an awk or grep costs 50 ms, and tests look up hundreds.
+field() {
+	local k v _
+	while read -r k v _; do
+		[ "$k" = "$1" ] && { echo "$v"; return 0; }
+	done <<<"$(<"$2")"
+}
+
 # meminfo KEY: the value of KEY in /proc/meminfo, in kB.
-meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+meminfo() { field "$1:" /proc/meminfo; }
 
 # vmstat KEY: a counter from /proc/vmstat.
-vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+vmstat() { field "$1" /proc/vmstat; }
 
 # stat KEY: a value from the module's stats file.
-stat() { awk -v k="$1" '$1 == k { print $2 }' "$STATS"; }
+stat() { field "$1" "$STATS"; }
 
 loaded() { [ -d /sys/module/hvo_shared ]; }
 
@@ -88,7 +98,7 @@ pool_path() {
 	fi
 }
 pool_set() { echo "$3" >"$(pool_path "$1" "$2")"; }
-pool_get() { cat "$(pool_path "$1" "$2")"; }
+pool_get() { local n; read -r n <"$(pool_path "$1" "$2")" && echo "$n"; }
 
 # vmemmap pages in use, boot and run time together.
 memmap_pages() { echo $(( $(vmstat nr_memmap_pages) + $(vmstat nr_memmap_boot_pages) )); }
@@ -176,10 +186,13 @@ new_tails() {
 }
 
 # vmemmap_tails: "NODE ZONE ORDER 0|1" for the kernel's shared tail slots,
-# read with bpftrace (BTF); 1 if the slot holds a page.
+# read through BTF and /proc/kcore (bin/vmemmap-tails.c); 1 if the slot
+# holds a page. 00-tracepoints holds it against bpftrace's reading
+# (bin/vmemmap-tails.bt), which takes seconds to start under TCG.
 vmemmap_tails() {
-	bpftrace "$(dirname "${BASH_SOURCE[0]}")/bin/vmemmap-tails.bt" 2>&1 |
-		awk 'NF == 4 && $4 ~ /^[01]$/'
+	local vt
+	vt=$(helper vmemmap-tails) || return 1
+	"$vt"
 }
 
 # pool_set_1g COUNT: 1 GiB folios need 1 GiB of contiguous memory; after

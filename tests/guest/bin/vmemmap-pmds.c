@@ -50,27 +50,43 @@ static uint64_t rd64(uint64_t va)
 	exit(2);
 }
 
-static uint64_t ksym(const char *name)
+/*
+ * Addresses of NAMES[0..N-1] into ADDR, in one pass: under TCG each read
+ * of /proc/kallsyms takes seconds.
+ */
+static void ksyms(const char *const *names, uint64_t *addr, int n)
 {
 	char line[256], sym[200], type;
-	unsigned long long addr;
+	unsigned long long a;
+	int i, left = n;
 	FILE *f = fopen("/proc/kallsyms", "r");
 
 	if (!f)
 		die("cannot open /proc/kallsyms");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %199s", &addr, &type, sym) == 3 &&
-		    !strcmp(sym, name) && addr) {
-			fclose(f);
-			return addr;
+	memset(addr, 0, n * sizeof(*addr));
+	while (left && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %199s", &a, &type, sym) != 3 || !a)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!addr[i] && !strcmp(sym, names[i])) {
+				addr[i] = a;
+				left--;
+			}
+	}
+	fclose(f);
+	for (i = 0; i < n; i++)
+		if (!addr[i]) {
+			fprintf(stderr, "vmemmap-pmds: no symbol %s (kptr_restrict?)\n", names[i]);
+			exit(2);
 		}
-	fprintf(stderr, "vmemmap-pmds: no symbol %s (kptr_restrict?)\n", name);
-	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t end_pfn, pgd, vmemmap, pob, idx;
+	static const char *const names[] = {
+		"init_top_pgt", "vmemmap_base", "page_offset_base"
+	};
+	uint64_t end_pfn, pgd, vmemmap, pob, idx, sym[3];
 	Elf64_Ehdr eh;
 	int l5;
 
@@ -85,9 +101,10 @@ int main(int argc, char **argv)
 	if (!ph || pread(kcore, ph, nph * sizeof(*ph), eh.e_phoff) != (ssize_t)(nph * sizeof(*ph)))
 		die("cannot read /proc/kcore's program headers");
 
-	pgd = ksym("init_top_pgt");
-	vmemmap = rd64(ksym("vmemmap_base"));
-	pob = rd64(ksym("page_offset_base"));
+	ksyms(names, sym, 3);
+	pgd = sym[0];
+	vmemmap = rd64(sym[1]);
+	pob = rd64(sym[2]);
 	/* With 5-level paging the direct map starts below the 4-level half. */
 	l5 = pob < 0xffff800000000000ULL;
 
