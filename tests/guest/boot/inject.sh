@@ -1,5 +1,6 @@
 #!/bin/bash
 # boot: init_on_free=1
+# vm: --mem 2048
 # Injected allocation failures at every site (inject=, inject_every=,
 # inject_probability=): each failure leaves the folio whole and counted,
 # the bulk optimize retries, the next attempt succeeds, and no page is
@@ -7,6 +8,8 @@
 # page-table site is reached, and no shared tail exists yet. init_on_free
 # zeroes every freed page: a vmemmap page freed while still mapped would
 # turn into broken struct pages, which kpageflags and verify would show.
+# 2 GiB of memory: init_on_free zeroes all of it at boot, 4 s a GiB
+# under TCG, and 64 folios of 2 MiB need no more.
 . "$(dirname "$0")/../lib.sh"
 
 plan 56

@@ -1,6 +1,6 @@
 #!/bin/bash
-# boot: memory_hotplug.memmap_on_memory=1
-# vm: --dimm 1024
+# boot: hvo.cpu=no-invpcid memory_hotplug.memmap_on_memory=1
+# vm: --cpu max,-invpcid --dimm 1024
 # Folios in hot-added memory whose memmap lives in that memory itself
 # (memmap_on_memory: the first pages of each block hold the block's own
 # struct pages, PageVmemmapSelfHosted) must not be optimized: their
@@ -8,6 +8,7 @@
 # The kernel's HVO refuses them; hvo_shared must too. Node 2 has no memory
 # but a 1 GiB pc-dimm that the guest hot-adds at boot, so every folio on
 # node 2 has a self-hosted vmemmap; node 0's folios are the control.
+# Shares its boot, and a CPU without INVPCID, with no-invpcid.
 . "$(dirname "$0")/../lib.sh"
 
 plan 13
