@@ -5,10 +5,10 @@
 STATS=/sys/kernel/debug/hvo_shared/stats
 PARAMS=/sys/module/hvo_shared/parameters
 
-# field KEY FILE: the word after KEY on the line of FILE that starts with
+# value_of KEY FILE: the word after KEY on the line of FILE that starts with
 # it. FILE is read whole, at once (one snapshot), and parsed by the shell:
 # under TCG an awk or grep costs 50 ms, and tests look up hundreds.
-field() {
+value_of() {
 	local k v _
 	while read -r k v _; do
 		[ "$k" = "$1" ] && { echo "$v"; return 0; }
@@ -16,13 +16,13 @@ field() {
 }
 
 # meminfo KEY: the value of KEY in /proc/meminfo, in kB.
-meminfo() { field "$1:" /proc/meminfo; }
+meminfo() { value_of "$1:" /proc/meminfo; }
 
 # vmstat KEY: a counter from /proc/vmstat.
-vmstat() { field "$1" /proc/vmstat; }
+vmstat() { value_of "$1" /proc/vmstat; }
 
 # stat KEY: a value from the module's stats file.
-stat() { field "$1" "$STATS"; }
+stat() { value_of "$1" "$STATS"; }
 
 loaded() { [ -d /sys/module/hvo_shared ]; }
 
