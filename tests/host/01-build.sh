@@ -15,18 +15,32 @@ build_in() {
 		make -C /tmp/hvo-build KDIR=$2 W=1 module 2>&1"
 }
 
+# kernel_builds K: DKMS install and W=1 build for kernel K, results into
+# $work/K.*. Each kernel has its own build root: both run at once, one
+# per core (the host part is before every guest boot).
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+kernel_builds() {
+	kernel_vars "$1"
+	echo "$KVER" >"$work/$1.kver"
+	"$REPO/tests/vm/install-module" "$1" >"$work/$1.install" 2>&1
+	echo $? >"$work/$1.install.rc"
+	in_root "$ROOT" dkms status hvo_shared >"$work/$1.status" 2>/dev/null
+	build_in "$ROOT" "/lib/modules/$KVER/build" >"$work/$1.w1" 2>&1
+	echo $? >"$work/$1.w1.rc"
+}
+for k in 7.3 7.2; do kernel_builds "$k" & done
+wait
 for k in 7.3 7.2; do
-	kernel_vars "$k"
-	"$REPO/tests/vm/install-module" "$k"
-	tap $? "dkms install for $KVER"
-	st=$(in_root "$ROOT" dkms status hvo_shared 2>/dev/null)
-	ok "dkms status says installed for $KVER" -- \
-		grep -q "hvo_shared/$version, $KVER, x86_64: installed" <<<"$st"
-	log=$(build_in "$ROOT" "/lib/modules/$KVER/build")
-	tap $? "W=1 build for $KVER"
-	warn=$(grep -c 'warning:' <<<"$log")
-	is "$warn" 0 "W=1 build for $KVER has no warnings"
-	[ "$warn" = 0 ] || grep 'warning:' <<<"$log" | head -n 5 | sed 's/^/#   /'
+	kver=$(cat "$work/$k.kver")
+	tap "$(cat "$work/$k.install.rc")" "dkms install for $kver"
+	[ "$(cat "$work/$k.install.rc")" = 0 ] || sed 's/^/#   /' "$work/$k.install"
+	ok "dkms status says installed for $kver" -- \
+		grep -q "hvo_shared/$version, $kver, x86_64: installed" "$work/$k.status"
+	tap "$(cat "$work/$k.w1.rc")" "W=1 build for $kver"
+	warn=$(grep -c 'warning:' "$work/$k.w1")
+	is "$warn" 0 "W=1 build for $kver has no warnings"
+	[ "$warn" = 0 ] || grep 'warning:' "$work/$k.w1" | head -n 5 | sed 's/^/#   /'
 done
 
 kernel_vars 7.3
