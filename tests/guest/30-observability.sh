@@ -67,11 +67,11 @@ ok "hvo-failures.bt ran clean and every tracepoint it names exists" -- attached_
 ok "  ... and printed its banner" -- printed 'Tracing hvo_shared failures'
 is "$(grep -c 'failed:' <<<"$out")" 0 "hvo-failures.bt: no failure reported for a clean resize"
 is "$(stat optimize_failed)$(stat restore_failed)" 00 "  ... as the stats file says"
+# The copy is not run: bpftrace 0.27 would run it clean (see above), so
+# the check must fail on what it holds against tracefs, with the good
+# run's output and status.
 sed 's/^tracepoint:hvo_shared:folio_optimize,$/tracepoint:hvo_shared:folio_optimise,/' \
 	"$BT/hvo-failures.bt" >/tmp/hvo-failures-broken.bt
-out=$(bpftrace -c /bin/true /tmp/hvo-failures-broken.bt 0 2>&1)
-rc=$?
-diag "a misspelled probe: exit $rc, $(grep -m1 -E 'ERROR|WARNING' <<<"$out")"
 ! attached_all "$out" "$rc" /tmp/hvo-failures-broken.bt
 tap $? "a copy with a misspelled probe fails the same check"
 out=$(timeout 60 bpftrace "$BT/hvo-latency.bt" 3 2>&1)
