@@ -86,7 +86,7 @@ enum hvo_adopt_skip {
 	HVO_SKIP_DIRTY_TAILS,	/* a tail differs from the shared one */
 	HVO_SKIP_HEAD_COPY,	/* head_copy=1: page 0 of a folio in use must stay */
 	HVO_SKIP_SELF_HOSTED,
-	HVO_SKIP_OPTIMIZED,	/* optimized meanwhile, or no longer wanted */
+	HVO_SKIP_OPTIMIZED,	/* optimized meanwhile, unwanted; restore: whole already */
 	HVO_SKIP_NR
 };
 

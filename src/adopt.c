@@ -235,16 +235,19 @@ static struct hstate *hvo_hstate_of(struct folio *folio)
 	return NULL;
 }
 
-/* Restore @folio, in use and referenced, and count how it went. */
+/*
+ * Restore @folio, in use and referenced, and count how it went. One found
+ * whole already is neither restored nor busy: nothing is counted.
+ */
 static int hvo_restore_count(struct hstate *h, struct folio *folio)
 {
 	int ret = hvo_restore_in_use(h, folio);
 
 	if (ret < 0)
 		atomic_long_inc(&hvo_adopt_totals.restore_failed);
-	else if (ret)
+	else if (ret == HVO_SKIP_BUSY)
 		atomic_long_inc(&hvo_adopt_totals.restore_busy);
-	else
+	else if (!ret)
 		atomic_long_inc(&hvo_adopt_totals.restored);
 	return ret;
 }

@@ -489,12 +489,13 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
  * @folio:	a folio the caller holds a reference on, optimized by
  *		hvo_shared, an earlier load of it or the kernel's HVO
  *
- * Return: 0 if restored (or nothing to do), HVO_SKIP_BUSY if the folio is
- * locked, or -ENOMEM with the folio unchanged.
+ * Return: 0 if restored, HVO_SKIP_BUSY if the folio is locked,
+ * HVO_SKIP_OPTIMIZED if it was whole already (restored meanwhile), or
+ * -ENOMEM with the folio unchanged.
  */
 int hvo_restore_in_use(struct hstate *h, struct folio *folio)
 {
-	int ret = 0;
+	int ret = HVO_SKIP_OPTIMIZED;
 
 	hvo_enter();
 	if (!folio_trylock(folio)) {
