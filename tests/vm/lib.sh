@@ -99,8 +99,9 @@ klog_check() {
 	return $rc
 }
 
-# build_test_programs ROOT: compile tests/guest/bin/*.c with the root's
-# own compiler and libc into ROOT/opt/hvo-tests, which the guest sees and
+# build_test_programs ROOT: compile tests/guest/bin/*.c (with their
+# headers, *.h) with the root's own compiler and libc into
+# ROOT/opt/hvo-tests, which the guest sees and
 # tests/guest/lib.sh's helper uses (HVO_TEST_BIN). A program that fails
 # to build is left out: the guest then builds it and reports the error.
 # Built again only when the sources changed, aside, then swapped in: other
@@ -108,7 +109,7 @@ klog_check() {
 # self-test beside the suite).
 build_test_programs() {
 	local root=$1 want dir lock
-	want=$(cat "$REPO"/tests/guest/bin/*.c | sha256sum | cut -c1-16)
+	want=$(cat "$REPO"/tests/guest/bin/*.[ch] | sha256sum | cut -c1-16)
 	mkdir -p "$root/opt"
 	# One build at a time; whoever waited finds it done.
 	exec {lock}>"$root/opt/.hvo-tests.lock"
@@ -117,7 +118,7 @@ build_test_programs() {
 		dir=/opt/hvo-tests.$$
 		rm -rf "$root$dir"
 		mkdir -p "$root$dir/src"
-		cp "$REPO"/tests/guest/bin/*.c "$root$dir/src/"
+		cp "$REPO"/tests/guest/bin/*.[ch] "$root$dir/src/"
 		# A source without main() is a library to LD_PRELOAD: NAME.so.
 		in_root "$root" sh -c 'cd "$1" && for f in src/*.c; do
 			n=${f#src/}; n=${n%.c}

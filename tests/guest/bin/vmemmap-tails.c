@@ -14,14 +14,8 @@
  * the values from /proc/kcore. What bpftrace would read, at a fraction
  * of its start-up cost under TCG.
  */
-#define _FILE_OFFSET_BITS 64
-#include <elf.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define PROG "vmemmap-tails"
+#include "kcore.h"
 
 /* First order with a slot: vmemmap_tails[order - TAIL_MIN_ORDER]. */
 #define TAIL_MIN_ORDER	7
@@ -54,16 +48,6 @@ static struct layout want[] = {
 };
 
 enum { NODE_ZONES, ZONE_SIZE, ZONE_NAME, ZONE_TAILS };
-
-static int kcore;
-static Elf64_Phdr *ph;
-static int nph;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "vmemmap-tails: %s\n", what);
-	exit(2);
-}
 
 static void *slurp(const char *path, size_t *len)
 {
@@ -157,65 +141,17 @@ static void btf_layout(void)
 	free(buf);
 }
 
-static void rd(uint64_t va, void *to, size_t n)
-{
-	int i;
-
-	for (i = 0; i < nph; i++) {
-		if (ph[i].p_type != PT_LOAD || va < ph[i].p_vaddr ||
-		    va + n > ph[i].p_vaddr + ph[i].p_memsz)
-			continue;
-		if (pread(kcore, to, n, ph[i].p_offset + va - ph[i].p_vaddr) != (ssize_t)n)
-			die("short read from /proc/kcore");
-		return;
-	}
-	fprintf(stderr, "vmemmap-tails: 0x%llx not in /proc/kcore\n", (unsigned long long)va);
-	exit(2);
-}
-
-static uint64_t rd64(uint64_t va)
-{
-	uint64_t v;
-
-	rd(va, &v, 8);
-	return v;
-}
-
-static uint64_t ksym(const char *name)
-{
-	char line[256], sym[200], type;
-	unsigned long long addr;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		die("cannot open /proc/kallsyms");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %199s", &addr, &type, sym) == 3 &&
-		    !strcmp(sym, name) && addr) {
-			fclose(f);
-			return addr;
-		}
-	fprintf(stderr, "vmemmap-tails: no symbol %s (kptr_restrict?)\n", name);
-	exit(2);
-}
-
 int main(void)
 {
 	static const int orders[] = { 9, 18 };
+	static const char *const names[] = { "node_data" };
 	uint64_t node_data, pgdat, zone;
 	char path[64], name[16];
-	Elf64_Ehdr eh;
 	int nid, z, o;
 
 	btf_layout();
-	kcore = open("/proc/kcore", O_RDONLY);
-	if (kcore < 0 || pread(kcore, &eh, sizeof(eh), 0) != sizeof(eh))
-		die("cannot read /proc/kcore");
-	nph = eh.e_phnum;
-	ph = calloc(nph, sizeof(*ph));
-	if (!ph || pread(kcore, ph, nph * sizeof(*ph), eh.e_phoff) != (ssize_t)(nph * sizeof(*ph)))
-		die("cannot read /proc/kcore's program headers");
-	node_data = ksym("node_data");
+	kcore_open();
+	ksyms(names, &node_data, 1);
 
 	for (nid = 0;; nid++) {
 		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", nid);
@@ -227,7 +163,7 @@ int main(void)
 		/* DMA, DMA32, Normal, Movable: the zones before ZONE_DEVICE. */
 		for (z = 0; z < 4; z++) {
 			zone = pgdat + want[NODE_ZONES].offset + z * want[ZONE_SIZE].offset;
-			rd(rd64(zone + want[ZONE_NAME].offset), name, sizeof(name) - 1);
+			kread(rd64(zone + want[ZONE_NAME].offset), name, sizeof(name) - 1);
 			name[sizeof(name) - 1] = 0;
 			for (o = 0; o < 2; o++)
 				printf("%d %s %d %d\n", nid, name, orders[o],
