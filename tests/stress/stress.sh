@@ -249,7 +249,10 @@ run_phase() {
 		echo 1 >/proc/sys/vm/hugetlb_optimize_vmemmap
 	fi
 	pregrow "$name"
-	END=$(( $(date +%s) + $2 ))
+	local up0 up1 wall0 spawned
+	read -r up0 _ </proc/uptime
+	wall0=$(date +%s)
+	END=$(( wall0 + $2 ))
 	start_workers
 	if [ "$name" = module ]; then
 		stats_worker & PIDS+=($!)
@@ -257,7 +260,13 @@ run_phase() {
 		param_worker & PIDS+=($!)
 		module_worker & PIDS+=($!)
 	fi
+	spawned=$(( $(date +%s) - wall0 ))
 	stop_workers
+	# Workers stop by the wall clock: a slow spawn or a clock that
+	# jumped shows here (a 7.2 anchor once had workers that never ran).
+	read -r up1 _ </proc/uptime
+	diag "$name: workers spawned in ${spawned}s; the phase took $(( $(date +%s) - wall0 ))s" \
+		"by the wall clock, ${up1%.*}-${up0%.*} = $(( ${up1%.*} - ${up0%.*} ))s by uptime"
 	diag "$name totals: pool ops $(( $(sum 'pool-*' grow) + $(sum 'pool-*' shrink) ))" \
 		"(grow $(sum 'pool-*' grow), shrink $(sum 'pool-*' shrink)," \
 		"1 GiB grows short $(sum "pool-*-$G1" grow_short) of $(sum "pool-*-$G1" grow))," \
