@@ -75,7 +75,8 @@ settle() {
 }
 
 # Test programs: the one tests/vm/run built on the host (HVO_TEST_BIN),
-# else compiled in the guest on first use (gcc is in the root).
+# else compiled in the guest on first use (gcc is in the root). NAME.so
+# is a library to LD_PRELOAD.
 BIN=/tmp/hvo-bin
 helper() {
 	local name=$1 src
@@ -83,9 +84,13 @@ helper() {
 		echo "$HVO_TEST_BIN/$name"
 		return 0
 	fi
-	src="$(dirname "${BASH_SOURCE[0]}")/bin/$name.c"
+	src="$(dirname "${BASH_SOURCE[0]}")/bin/${name%.so}.c"
 	mkdir -p "$BIN"
-	[ -x "$BIN/$name" ] || gcc -O2 -Wall -o "$BIN/$name" "$src" || return 1
+	if [ "$name" != "${name%.so}" ]; then
+		[ -x "$BIN/$name" ] || gcc -O2 -Wall -shared -fPIC -o "$BIN/$name" "$src" || return 1
+	else
+		[ -x "$BIN/$name" ] || gcc -O2 -Wall -o "$BIN/$name" "$src" || return 1
+	fi
 	echo "$BIN/$name"
 }
 
