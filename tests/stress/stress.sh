@@ -235,6 +235,18 @@ pregrow() {
 	diag "$1: $have of $(( ${#NODES[@]} * POOL_1G )) 1 GiB folios before the churn"
 }
 
+# psi: the guest's stall totals so far (PSI, microseconds): cpu, memory
+# and io "some", memory "full".
+psi() {
+	local r k rest out=()
+	for r in cpu:some memory:some memory:full io:some; do
+		while read -r k rest; do
+			[ "$k" = "${r#*:}" ] && out+=("${rest##*total=}")
+		done <"/proc/pressure/${r%:*}" 2>/dev/null
+	done
+	echo "${out[*]}"
+}
+
 # run_phase NAME SECONDS: the churn; NAME module adds the module workers.
 run_phase() {
 	local name=$1
@@ -249,8 +261,9 @@ run_phase() {
 		echo 1 >/proc/sys/vm/hugetlb_optimize_vmemmap
 	fi
 	pregrow "$name"
-	local up0 up1 wall0 spawned
+	local up0 up1 wall0 spawned psi0 psi1 i
 	read -r up0 _ </proc/uptime
+	read -ra psi0 <<<"$(psi)"
 	wall0=$(date +%s)
 	END=$(( wall0 + $2 ))
 	start_workers
@@ -261,12 +274,19 @@ run_phase() {
 		module_worker & PIDS+=($!)
 	fi
 	spawned=$(( $(date +%s) - wall0 ))
+	# An anchor phase once took 29 s to spawn its workers, alone on
+	# the host: show what the tasks were doing.
+	[ "$spawned" -lt 10 ] || ps -eo stat,wchan:28,comm | grep -E '^[DR]' | sed 's/^/# slow spawn: /'
 	stop_workers
 	# Workers stop by the wall clock: a slow spawn or a clock that
 	# jumped shows here (a 7.2 anchor once had workers that never ran).
 	read -r up1 _ </proc/uptime
 	diag "$name: workers spawned in ${spawned}s; the phase took $(( $(date +%s) - wall0 ))s" \
 		"by the wall clock, ${up1%.*}-${up0%.*} = $(( ${up1%.*} - ${up0%.*} ))s by uptime"
+	read -ra psi1 <<<"$(psi)"
+	for i in 0 1 2 3; do psi1[i]=$(( (${psi1[i]:-0} - ${psi0[i]:-0}) / 1000 )); done
+	diag "$name: stalled (PSI, ms): cpu some ${psi1[0]}, memory some ${psi1[1]}," \
+		"memory full ${psi1[2]}, io some ${psi1[3]}"
 	diag "$name totals: pool ops $(( $(sum 'pool-*' grow) + $(sum 'pool-*' shrink) ))" \
 		"(grow $(sum 'pool-*' grow), shrink $(sum 'pool-*' shrink)," \
 		"1 GiB grows short $(sum "pool-*-$G1" grow_short) of $(sum "pool-*-$G1" grow))," \
