@@ -2,7 +2,8 @@
 # Guest side of make bench: time pool growth and shrink under each HVO
 # configuration, in one boot, several rounds with the order rotated; and
 # hvo_shared's adopt and restore-all of an existing pool, free and in use.
-# Prints CSV: config,hstate_kb,folios,op,seconds,memmap_pages_saved
+# Prints CSV: config,hstate_kb,folios,op,usec,memmap_pages_saved; op
+# "tables" has the cycle's change in split vmemmap PMDs in the usec column.
 . "$(dirname "$0")/../guest/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
@@ -22,11 +23,16 @@ setup() {
 	esac
 }
 
-# measure CONFIG KB COUNT
+# tables: how many vmemmap PMDs are split into PTE tables now.
+tables() { vmemmap_pmds | awk '$2 == "table" { n++ } END { print n + 0 }'; }
+
+# measure CONFIG KB COUNT: a grow and a shrink, then how many vmemmap PTE
+# tables the cycle left behind (negative: it gave back more than it split).
 measure() {
-	local t0 t1 mm0 saved got
+	local t0 t1 mm0 saved got tb0
 	settle
 	mm0=$(memmap_pages)
+	tb0=$(tables)
 	t0=$(now)
 	pool_set "$2" "" "$3"
 	t1=$(now)
@@ -38,6 +44,7 @@ measure() {
 	pool_set "$2" "" 0
 	t1=$(now)
 	echo "$1,$2,$got,shrink,$(( (t1 - t0) / 1000 )),$(( mm0 - $(memmap_pages) ))"
+	echo "$1,$2,$got,tables,$(( $(tables) - tb0 )),0"
 }
 
 # action NAME: time one write of 1 to the module's NAME parameter.
