@@ -16,16 +16,6 @@ table_pfns() {
 	vmemmap_pmds | awk -v want=" $1 " 'index(want, " " $1 " ") && $3 { print $3 }'
 }
 
-# pgtables PFN...: how many of the PFNs /proc/kpageflags calls page tables.
-pgtables() {
-	local pfn n=0
-	for pfn; do
-		[ $(( $(dd if=/proc/kpageflags bs=8 skip=$((pfn)) count=1 2>/dev/null |
-			od -An -tu8) >> 26 & 1 )) = 1 ] && n=$((n + 1))
-	done
-	echo $n
-}
-
 plan 20
 N=${N:-2}
 unload
@@ -57,12 +47,18 @@ within "$cost_kb" $(( got * 1048576 - saved_kb )) 2048 \
 
 pmds=$(spanned_pmds 262144 | tr '\n' ' ')
 is "$(pmd_states "$pmds")" "$((8 * got)) table" "each folio's 8 vmemmap PMDs are split"
-tables=$(table_pfns "$pmds")
-is "$(pgtables $tables)" $((8 * got)) "  ... by $((8 * got)) pages that /proc/kpageflags calls page tables"
+# Watch their tables from a process started now: see bin/pgtable-watch.c.
+coproc WATCH { "$(helper pgtable-watch)" $(table_pfns "$pmds"); }
+read -r _ <&"${WATCH[0]}"
+echo >&"${WATCH[1]}"
+read -r n <&"${WATCH[0]}"
+is "$n" $((8 * got)) "  ... by $((8 * got)) pages that /proc/kpageflags calls page tables"
 quiesce
 pt0=$(meminfo PageTables)
 
 pool_set 1048576 "" 0
+echo >&"${WATCH[1]}"
+read -r n <&"${WATCH[0]}"
 is "$(pool_get 1048576)" 0 "1 GiB pool shrank to 0"
 is "$(memmap_pages)" "$mm0" "nr_memmap_* back to where they started"
 is "$(stat restore_total)" "$got" "stats: restore_total = $got"
@@ -71,7 +67,8 @@ is "$(pmd_states "$pmds")" "$((7 * got)) leaf, $got table" \
 	"7 of each folio's 8 vmemmap PMDs are 2 MiB leaves again"
 is "$(stat restore_pmd_leaves)/$(stat pte_tables_freed)" "$((7 * got))/$((7 * got))" \
 	"stats: restore_pmd_leaves and pte_tables_freed count them"
-is "$(pgtables $tables)" "$got" "  ... of their tables, only the head PMD's are still page tables"
+is "$n" "$got" "  ... of their tables, only the head PMD's are still page tables"
+eval "exec ${WATCH[1]}>&-"
 quiesce
 # PageTables counts the page tables of the test's own processes too.
 pt=$(( pt0 - $(meminfo PageTables) ))
