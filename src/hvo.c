@@ -341,7 +341,12 @@ struct hvo_blocks {
 static void hvo_alloc_blocks(int nid, unsigned long start, unsigned long end,
 			     struct hvo_blocks *b)
 {
-	const gfp_t gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
+	/*
+	 * Only a block that is free now: no reclaim, no compaction, no
+	 * kswapd (__GFP_NORETRY would still compact once). Restoring page
+	 * by page can always stand in for a block.
+	 */
+	const gfp_t gfp = __GFP_NOWARN | __GFP_NOMEMALLOC;
 	unsigned long addr;
 	unsigned int i;
 
