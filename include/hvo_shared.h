@@ -46,6 +46,8 @@ struct hvo_remap {
 	struct page *head;		/* new head page, or NULL to keep it */
 	unsigned long head_addr;	/* vmemmap address of the head page */
 	struct list_head *pages;	/* pages unmapped, or pages to map */
+	struct page *block;		/* or an order-9 block to map */
+	unsigned long block_addr;	/* vmemmap address of its first page */
 };
 
 /* Why every TLB is flushed, for the tlb_flush tracepoint. */
@@ -53,16 +55,25 @@ enum hvo_flush_reason {
 	HVO_FLUSH_SPLIT,
 	HVO_FLUSH_OPTIMIZE,
 	HVO_FLUSH_RESTORE,
+	HVO_FLUSH_COLLAPSE,
 };
 
 void hvo_flush_tlb_all(enum hvo_flush_reason reason);
 int hvo_vmemmap_pte(unsigned long addr, pte_t *pte);
+struct hvo_zone_stats;
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
-		    unsigned long *nr_split);
+		    struct hvo_zone_stats *zs);
 void hvo_remap_to_tail(unsigned long start, unsigned long end,
 		       struct hvo_remap *r);
 void hvo_remap_to_copies(unsigned long start, unsigned long end,
 			 struct hvo_remap *r);
+void hvo_remap_to_block(unsigned long start, unsigned long end,
+			struct hvo_remap *r);
+bool hvo_remap_collapsible(unsigned long addr);
+bool hvo_remap_collapse(unsigned long addr, struct page *block,
+			struct list_head *tables);
+long hvo_remap_free_tables(struct list_head *tables);
+void hvo_remap_exit(void);
 
 /* Shared tail pages (tails.c). */
 struct page *hvo_shared_tail(unsigned int order, struct zone *zone,
@@ -140,6 +151,7 @@ enum hvo_inject_site {
 	HVO_INJECT_SHARED_TAIL,
 	HVO_INJECT_XARRAY,
 	HVO_INJECT_RESTORE_PAGES,
+	HVO_INJECT_RESTORE_BLOCK,	/* restore falls back to pages */
 	/* Unload windows: the task spins there (or sleeps, inside). */
 	HVO_INJECT_DELAY_ENTER,
 	HVO_INJECT_SLEEP_INSIDE,
@@ -186,6 +198,8 @@ struct hvo_totals {
 	atomic_long_t restore_failed;
 	atomic_long_t optimize_retried;	/* bulk retries after -ENOMEM */
 	atomic_long_t skipped_self_hosted; /* vmemmap inside its own block */
+	atomic_long_t restore_pmd_leaves; /* 2 MiB restored as one block */
+	atomic_long_t pte_tables_freed;	/* split tables given back */
 };
 
 extern struct hvo_totals hvo_totals;

@@ -182,7 +182,6 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 	struct hvo_zone_stats *zs = hvo_zone_stats(zone, order);
 	struct hvo_remap r = { .pages = freed, .head_addr = start };
 	int nid = folio_nid(folio);
-	unsigned long split = 0;
 	bool created;
 	int ret;
 
@@ -191,8 +190,7 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 	if (!hvo_vmemmap_is_tails(start, end))
 		return -EINVAL;
 	/* A self-hosted vmemmap is refused here, before any split. */
-	ret = hvo_remap_split(start, end, nid, &split);
-	atomic_long_add(split, &zs->pages_allocated);
+	ret = hvo_remap_split(start, end, nid, zs);
 	if (ret)
 		return ret;
 
@@ -322,16 +320,122 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
 }
 
 /*
- * Restore one folio's vmemmap; the caller flushes the TLB, except for a
- * folio in use (@in_use), whose flag may only clear after the flush: no
- * CPU that still maps a shared tail read-only may be allowed to write it.
+ * A 1 GiB folio's vmemmap is 8 PMDs: the 7 after the head's, each mapped
+ * by a PTE table that optimizing split, come back as one 2 MiB block
+ * each, and their tables are freed: 7 allocations instead of 3584, and no
+ * table left behind (the kernel's HVO never merges them back). In two
+ * steps, each ended by a TLB flush: the PTEs are pointed at the block's
+ * pages, then a PMD leaf replaces them (hvo_remap_collapse() says why).
+ * The head's PMD, whose page 0 stays, is restored page by page, as is
+ * any PMD for which no block can be had at once: a block is never worth
+ * waiting for.
+ */
+#define HVO_RESTORE_BLOCKS	8
+
+struct hvo_blocks {
+	unsigned long first;		/* vmemmap address of blocks[0] */
+	unsigned int nr;		/* blocks allocated */
+	struct page *block[HVO_RESTORE_BLOCKS];
+};
+
+static void hvo_alloc_blocks(int nid, unsigned long start, unsigned long end,
+			     struct hvo_blocks *b)
+{
+	/*
+	 * Only a block that is free now: no reclaim, no compaction, no
+	 * kswapd (__GFP_NORETRY would still compact once). Restoring page
+	 * by page can always stand in for a block.
+	 */
+	const gfp_t gfp = __GFP_NOWARN | __GFP_NOMEMALLOC;
+	unsigned long addr;
+	unsigned int i;
+
+	memset(b, 0, sizeof(*b));
+	b->first = ALIGN(start, PMD_SIZE);
+	for (i = 0, addr = b->first; i < HVO_RESTORE_BLOCKS && addr + PMD_SIZE <= end;
+	     i++, addr += PMD_SIZE) {
+		if (hvo_inject_fail(HVO_INJECT_RESTORE_BLOCK) ||
+		    !hvo_remap_collapsible(addr))
+			continue;
+		/* Not compound: a later split splits it as hot-plugged vmemmap. */
+		b->block[i] = alloc_pages_node(nid, gfp, PMD_SHIFT - PAGE_SHIFT);
+		if (b->block[i])
+			b->nr++;
+	}
+}
+
+static void hvo_free_blocks(struct hvo_blocks *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < HVO_RESTORE_BLOCKS; i++)
+		if (b->block[i])
+			__free_pages(b->block[i], PMD_SHIFT - PAGE_SHIFT);
+}
+
+/* The block for the 2 MiB of vmemmap at @addr, or NULL. */
+static struct page *hvo_block_at(struct hvo_blocks *b, unsigned long addr,
+				 unsigned long next)
+{
+	unsigned long i = (addr - b->first) / PMD_SIZE;
+
+	if (addr < b->first || next - addr != PMD_SIZE || i >= HVO_RESTORE_BLOCKS)
+		return NULL;
+	return b->block[i];
+}
+
+/*
+ * Copy the 512 vmemmap pages at @addr into @block and map them there with
+ * PTEs; queue the block on @collapse, its address in page->private, for
+ * hvo_collapse() to map with a PMD leaf once every TLB has been flushed.
+ */
+static void hvo_restore_block(unsigned long addr, struct page *block,
+			      struct list_head *collapse)
+{
+	struct hvo_remap r = { .block = block, .block_addr = addr };
+
+	hvo_remap_to_block(addr, addr + PMD_SIZE, &r);
+	set_page_private(block, addr);
+	list_add_tail(&block->lru, collapse);
+}
+
+/*
+ * The second step of restoring blocks, after the flush that follows the
+ * first: map each with a PMD leaf, flush again, free the PTE tables.
+ */
+static void hvo_collapse(struct list_head *collapse)
+{
+	struct page *block, *next;
+	LIST_HEAD(tables);
+
+	if (list_empty(collapse))
+		return;
+	list_for_each_entry_safe(block, next, collapse, lru) {
+		list_del(&block->lru);
+		if (hvo_remap_collapse(page_private(block), block, &tables))
+			atomic_long_inc(&hvo_totals.restore_pmd_leaves);
+		set_page_private(block, 0);
+	}
+	hvo_flush_tlb_all(HVO_FLUSH_COLLAPSE);
+	atomic_long_add(hvo_remap_free_tables(&tables),
+			&hvo_totals.pte_tables_freed);
+}
+
+/*
+ * Restore one folio's vmemmap; the caller flushes the TLB, then calls
+ * hvo_collapse(@collapse), except for a folio in use (@in_use), whose flag
+ * may only clear after the flush: no CPU that still maps a shared tail
+ * read-only may be allowed to write it. That flush is done here.
  */
 static int hvo_restore_one(const struct hstate *h, struct folio *folio,
-			   bool in_use)
+			   bool in_use, struct list_head *collapse)
 {
 	unsigned long start = (unsigned long)&folio->page + PAGE_SIZE;
 	unsigned long end = (unsigned long)&folio->page + hvo_vmemmap_size(h);
 	unsigned long nr = (end - start) >> PAGE_SHIFT;
+	unsigned long addr, next;
+	struct hvo_blocks b;
+	struct page *block;
 	struct hvo_remap r;
 	void *entry;
 	LIST_HEAD(pages);
@@ -341,13 +445,24 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	VM_WARN_ON_ONCE_FOLIO(!in_use && folio_ref_count(folio), folio);
 
 	atomic_long_inc(&hvo_totals.restore_total);
-	ret = hvo_alloc_vmemmap_pages(folio_nid(folio), nr, &pages);
+	hvo_alloc_blocks(folio_nid(folio), start, end, &b);
+	ret = hvo_alloc_vmemmap_pages(folio_nid(folio),
+				      nr - b.nr * PTRS_PER_PTE, &pages);
 	if (ret) {
+		hvo_free_blocks(&b);
 		atomic_long_inc(&hvo_totals.restore_failed);
 		return ret;
 	}
+	atomic_long_add(b.nr * PTRS_PER_PTE, hvo_sym.nr_memmap_pages);
 	r = (struct hvo_remap){ .pages = &pages };
-	hvo_remap_to_copies(start, end, &r);
+	for (addr = start; addr < end; addr = next) {
+		next = pmd_addr_end(addr, end);
+		block = hvo_block_at(&b, addr, next);
+		if (block)
+			hvo_restore_block(addr, block, collapse);
+		else
+			hvo_remap_to_copies(addr, next, &r);
+	}
 	if (in_use) {
 		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
 		spin_lock_irq(hvo_sym.hugetlb_lock);
@@ -372,11 +487,11 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 }
 
 static int hvo_restore_traced(const struct hstate *h, struct folio *folio,
-			      bool in_use)
+			      bool in_use, struct list_head *collapse)
 {
 	bool tracing = trace_folio_restore_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
-	int ret = hvo_restore_one(h, folio, in_use);
+	int ret = hvo_restore_one(h, folio, in_use, collapse);
 
 	if (tracing)
 		trace_folio_restore(folio_pfn(folio), h->order, folio_nid(folio),
@@ -396,13 +511,15 @@ static int hvo_restore_traced(const struct hstate *h, struct folio *folio,
  */
 int hvo_restore_folio(const struct hstate *h, struct folio *folio)
 {
+	LIST_HEAD(collapse);
 	int ret = 0;
 
 	hvo_enter();
 	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-		ret = hvo_restore_traced(h, folio, false);
+		ret = hvo_restore_traced(h, folio, false, &collapse);
 		if (!ret)
 			hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
+		hvo_collapse(&collapse);
 	}
 	hvo_exit();
 	return ret;
@@ -423,13 +540,14 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 			struct list_head *non_hvo_folios)
 {
 	struct folio *folio, *next;
+	LIST_HEAD(collapse);
 	long restored = 0;
 	int ret = 0;
 
 	hvo_enter();
 	list_for_each_entry_safe(folio, next, folio_list, lru) {
 		if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-			ret = hvo_restore_traced(h, folio, false);
+			ret = hvo_restore_traced(h, folio, false, &collapse);
 			if (ret)
 				break;
 			restored++;
@@ -438,6 +556,7 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 	}
 	if (restored)
 		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
+	hvo_collapse(&collapse);
 	hvo_exit();
 	return ret ? ret : restored;
 }
@@ -496,15 +615,18 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 int hvo_restore_in_use(struct hstate *h, struct folio *folio)
 {
 	int ret = HVO_SKIP_OPTIMIZED;
+	LIST_HEAD(collapse);
 
 	hvo_enter();
 	if (!folio_trylock(folio)) {
 		ret = HVO_SKIP_BUSY;
 	} else {
 		if (folio_test_hugetlb_vmemmap_optimized(folio))
-			ret = hvo_restore_traced(h, folio, true);
+			ret = hvo_restore_traced(h, folio, true, &collapse);
 		folio_unlock(folio);
 	}
+	/* hvo_restore_one() flushed: the folio was in use. */
+	hvo_collapse(&collapse);
 	hvo_exit();
 	return ret;
 }
@@ -536,6 +658,7 @@ void hvo_engine_exit(void)
 		synchronize_rcu_tasks();
 	} while (atomic_long_read(&hvo_entries) != seen);
 	xa_destroy(&hvo_folios);
+	hvo_remap_exit();
 }
 
 /* The first head PFN at or after *@pfn that hvo_shared optimized. */

@@ -14,6 +14,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/pgtable.h>
 #include <linux/smp.h>
+#include <linux/xarray.h>
 #include <asm/invpcid.h>
 #include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
@@ -53,6 +54,13 @@ void hvo_flush_tlb_all(enum hvo_flush_reason reason)
 	trace_tlb_flush(reason);
 }
 
+/*
+ * PTE tables this load split off, by PFN, each with the zone statistics
+ * that counted it in pages_allocated: giving one back uncounts it there.
+ * A table the kernel split, or an earlier load, is not in it.
+ */
+static DEFINE_XARRAY(hvo_tables);
+
 /* A kernel PTE table, allocated and accounted as pte_alloc_one_kernel() does. */
 static pte_t *hvo_pte_alloc(int nid)
 {
@@ -89,9 +97,10 @@ static void hvo_pte_free(pte_t *table)
 /*
  * Replace the PMD leaf at @pmd, which maps the 2 MiB of vmemmap starting at
  * @start, by a PTE table mapping the same pages. Returns 1 if this call
- * split it, 0 if someone else did first, or -ENOMEM.
+ * split it, 0 if someone else did first, or -ENOMEM. @zs counts it.
  */
-static int hvo_split_pmd(pmd_t *pmd, unsigned long start, int nid)
+static int hvo_split_pmd(pmd_t *pmd, unsigned long start, int nid,
+			 struct hvo_zone_stats *zs)
 {
 	struct mm_struct *mm = hvo_sym.init_mm;
 	pte_t *table = hvo_pte_alloc(nid);
@@ -120,10 +129,15 @@ static int hvo_split_pmd(pmd_t *pmd, unsigned long start, int nid)
 	}
 	spin_unlock(&mm->page_table_lock);
 
-	if (split)
+	if (split) {
 		trace_pmd_split(start);
-	else
+		atomic_long_inc(&zs->pages_allocated);
+		/* Without the entry the table is never uncounted: harmless. */
+		xa_store(&hvo_tables, page_to_pfn(virt_to_page(table)), zs,
+			 GFP_KERNEL);
+	} else {
 		hvo_pte_free(table);
+	}
 	return split;
 }
 
@@ -201,7 +215,7 @@ int hvo_vmemmap_pte(unsigned long addr, pte_t *pte)
  * @start:	first vmemmap address, page aligned
  * @end:	end of the range, page aligned
  * @nid:	node to allocate page tables on
- * @nr_split:	incremented by the number of PMDs this call split
+ * @zs:		statistics to count the PTE tables in (pages_allocated)
  *
  * Refuses, before splitting anything, a range whose vmemmap is self-hosted.
  * If it split a PMD, flushes every TLB before returning, as
@@ -214,7 +228,7 @@ int hvo_vmemmap_pte(unsigned long addr, pte_t *pte)
  * is not mapped as expected.
  */
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
-		    unsigned long *nr_split)
+		    struct hvo_zone_stats *zs)
 {
 	unsigned long addr, next, split = 0;
 	pmd_t *pmd;
@@ -234,7 +248,7 @@ int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 			break;
 		}
 		if (pmd_leaf(*pmd)) {
-			ret = hvo_split_pmd(pmd, addr & PMD_MASK, nid);
+			ret = hvo_split_pmd(pmd, addr & PMD_MASK, nid, zs);
 			if (ret < 0)
 				break;
 			split += ret;
@@ -244,7 +258,6 @@ int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 	mmap_read_unlock(hvo_sym.init_mm);
 	if (split)
 		hvo_flush_tlb_all(HVO_FLUSH_SPLIT);
-	*nr_split += split;
 	return ret;
 }
 
@@ -302,6 +315,16 @@ static void hvo_pte_to_copy(pte_t *pte, unsigned long addr, struct hvo_remap *r)
 	set_pte_at(hvo_sym.init_mm, addr, pte, mk_pte(dst, PAGE_KERNEL));
 }
 
+static void hvo_pte_to_block(pte_t *pte, unsigned long addr, struct hvo_remap *r)
+{
+	struct page *dst = r->block + ((addr - r->block_addr) >> PAGE_SHIFT);
+
+	copy_page(page_to_virt(dst), (void *)addr);
+	/* The copy must be visible before the PTE that maps it. */
+	smp_wmb();
+	set_pte_at(hvo_sym.init_mm, addr, pte, mk_pte(dst, PAGE_KERNEL));
+}
+
 /**
  * hvo_remap_to_tail - map [@start, @end) read-only to @r->tail
  *
@@ -329,4 +352,123 @@ void hvo_remap_to_copies(unsigned long start, unsigned long end,
 	mmap_read_lock(hvo_sym.init_mm);
 	hvo_walk_ptes(start, end, hvo_pte_to_copy, r);
 	mmap_read_unlock(hvo_sym.init_mm);
+}
+
+/**
+ * hvo_remap_to_block - map [@start, @end) to copies in @r->block
+ *
+ * Page i of @r->block, whose first page is for @r->block_addr, gets a copy
+ * of what is mapped at @r->block_addr + i * PAGE_SIZE and is mapped there,
+ * writable, by a PTE: once every TLB is flushed the PTEs agree, frame by
+ * frame and in their attributes, with the PMD leaf hvo_remap_collapse()
+ * can then put in their place. The caller flushes the TLB.
+ */
+void hvo_remap_to_block(unsigned long start, unsigned long end,
+			struct hvo_remap *r)
+{
+	mmap_read_lock(hvo_sym.init_mm);
+	hvo_walk_ptes(start, end, hvo_pte_to_block, r);
+	mmap_read_unlock(hvo_sym.init_mm);
+}
+
+/* The PTE table under @addr's PMD, if it is one that can be given back. */
+static struct page *hvo_pmd_table(unsigned long addr)
+{
+	pmd_t *pmd = hvo_vmemmap_pmd(addr);
+	struct page *table;
+
+	if (!pmd || pmd_leaf(*pmd))
+		return NULL;
+	table = pmd_page(*pmd);
+	/*
+	 * Tables made at boot come from memblock, not the page allocator:
+	 * they stay.
+	 */
+	return PageTable(table) ? table : NULL;
+}
+
+/**
+ * hvo_remap_collapsible - whether the PMD at @addr can become a leaf again
+ * @addr:	a PMD-aligned vmemmap address
+ *
+ * True if the 2 MiB there are mapped by a PTE table that the page
+ * allocator gave (ours or the kernel's HVO's), which
+ * hvo_remap_collapse() can free.
+ */
+bool hvo_remap_collapsible(unsigned long addr)
+{
+	bool ret;
+
+	mmap_read_lock(hvo_sym.init_mm);
+	ret = hvo_pmd_table(addr);
+	mmap_read_unlock(hvo_sym.init_mm);
+	return ret;
+}
+
+/**
+ * hvo_remap_collapse - map 2 MiB of vmemmap with a PMD leaf again
+ * @addr:	a PMD-aligned vmemmap address that hvo_remap_collapsible() took
+ * @block:	the order-9 block, not compound, that hvo_remap_to_block()
+ *		mapped there page by page, every TLB flushed since
+ * @tables:	the PTE table that mapped it is added here
+ *
+ * The reverse of a split, as x86's collapse_pmd_page() does for the
+ * direct map: the PTEs already map the block's frames with the leaf's
+ * attributes, so a CPU that still holds a 4 KiB translation and one that
+ * loads the 2 MiB one agree (mixed sizes that differ in frame or
+ * attributes are undefined behaviour: Intel's TLB application note, as
+ * __split_large_page() quotes it). The leaf replaces the table in one
+ * write, under init_mm's mmap lock taken for writing, so that no walker
+ * holding it for reading is inside the table. The caller flushes every
+ * TLB, then frees @tables (hvo_remap_free_tables()).
+ *
+ * Return: true if the leaf is in place; false if the table changed
+ * meanwhile, which nothing should do: the PTEs then stay.
+ */
+bool hvo_remap_collapse(unsigned long addr, struct page *block,
+			struct list_head *tables)
+{
+	struct page *table;
+	bool done = false;
+
+	mmap_write_lock(hvo_sym.init_mm);
+	table = hvo_pmd_table(addr);
+	if (!WARN_ON_ONCE(!table ||
+			  pte_pfn(ptep_get(page_address(table))) != page_to_pfn(block))) {
+		set_pmd(hvo_vmemmap_pmd(addr),
+			pfn_pmd(page_to_pfn(block), PAGE_KERNEL_LARGE));
+		list_add(&page_ptdesc(table)->pt_list, tables);
+		done = true;
+	}
+	mmap_write_unlock(hvo_sym.init_mm);
+	return done;
+}
+
+/**
+ * hvo_remap_free_tables - free the PTE tables hvo_remap_collapse() unhooked
+ *
+ * Only after every TLB was flushed: until then a CPU may still walk them.
+ * Return: how many were freed.
+ */
+long hvo_remap_free_tables(struct list_head *tables)
+{
+	struct ptdesc *ptdesc, *next;
+	struct hvo_zone_stats *zs;
+	long n = 0;
+
+	list_for_each_entry_safe(ptdesc, next, tables, pt_list) {
+		list_del(&ptdesc->pt_list);
+		zs = xa_erase(&hvo_tables, page_to_pfn(ptdesc_page(ptdesc)));
+		if (zs)
+			atomic_long_dec(&zs->pages_allocated);
+		hvo_pte_free(ptdesc_address(ptdesc));
+		n++;
+	}
+	return n;
+}
+
+/* At unload: forget which tables this load split; they stay mapped. */
+void hvo_remap_exit(void)
+{
+	xa_destroy(&hvo_tables);
 }

@@ -97,6 +97,7 @@ TRACE_EVENT(pmd_split,
 TRACE_DEFINE_ENUM(HVO_FLUSH_SPLIT);
 TRACE_DEFINE_ENUM(HVO_FLUSH_OPTIMIZE);
 TRACE_DEFINE_ENUM(HVO_FLUSH_RESTORE);
+TRACE_DEFINE_ENUM(HVO_FLUSH_COLLAPSE);
 
 TRACE_EVENT(tlb_flush,
 	TP_PROTO(int reason),
@@ -110,7 +111,8 @@ TRACE_EVENT(tlb_flush,
 	TP_printk("reason=%s", __print_symbolic(__entry->reason,
 		  { HVO_FLUSH_SPLIT, "split" },
 		  { HVO_FLUSH_OPTIMIZE, "optimize" },
-		  { HVO_FLUSH_RESTORE, "restore" }))
+		  { HVO_FLUSH_RESTORE, "restore" },
+		  { HVO_FLUSH_COLLAPSE, "collapse" }))
 );
 
 #endif /* _HVO_SHARED_TRACE_H */

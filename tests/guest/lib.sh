@@ -160,8 +160,8 @@ spanned_pmds() {
 		for (i = int($1 / 32768); i <= int(($1 + $2 - 1) / 32768); i++) print i }' | sort -nu
 }
 
-# vmemmap_pmds: "INDEX leaf|table|none" for every vmemmap PMD, read from
-# the kernel's page tables (/proc/kcore).
+# vmemmap_pmds: "INDEX leaf|table PFN|none" for every vmemmap PMD, read
+# from the kernel's page tables (/proc/kcore).
 vmemmap_pmds() {
 	local vp
 	vp=$(helper vmemmap-pmds) || return 1

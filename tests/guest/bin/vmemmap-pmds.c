@@ -3,8 +3,9 @@
  * vmemmap-pmds: how the kernel maps its vmemmap, read from its own page
  * tables through /proc/kcore: one line "INDEX STATE" per 2 MiB of vmemmap
  * (the struct pages of 32768 PFNs, PFNs INDEX * 32768 and up), for PFNs
- * below END_PFN. STATE is "leaf" (one 2 MiB mapping, never split),
- * "table" (split into a PTE table, as HVO leaves it) or "none".
+ * below END_PFN. STATE is "leaf" (one 2 MiB mapping, never split or
+ * mapped whole again), "table" (split into a PTE table, as HVO leaves it;
+ * the table's PFN follows, in hex) or "none".
  *
  *   vmemmap-pmds END_PFN
  *
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
 	for (idx = 0; idx * 32768 < end_pfn; idx++) {
 		uint64_t va = vmemmap + idx * (2ULL << 20), table = pgd, e;
 		const char *state = "none";
+		uint64_t tpfn = 0;
 		int shift;
 
 		for (shift = l5 ? 48 : 39; shift >= 21; shift -= 9) {
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
 				break;
 			if (shift == 21) {
 				state = e & PSE ? "leaf" : "table";
+				tpfn = e & PSE ? 0 : (e & PFN_MASK) >> 12;
 				break;
 			}
 			if (shift == 30 && (e & PSE)) {
@@ -55,7 +58,11 @@ int main(int argc, char **argv)
 			}
 			table = pob + (e & PFN_MASK);
 		}
-		printf("%llu %s\n", (unsigned long long)idx, state);
+		if (tpfn)
+			printf("%llu %s %#llx\n", (unsigned long long)idx, state,
+			       (unsigned long long)tpfn);
+		else
+			printf("%llu %s\n", (unsigned long long)idx, state);
 	}
 	return 0;
 }
