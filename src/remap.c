@@ -303,26 +303,27 @@ static void hvo_pte_to_tail(pte_t *pte, unsigned long addr, struct hvo_remap *r)
 	set_pte_at(hvo_sym.init_mm, addr, pte, entry);
 }
 
-static void hvo_pte_to_copy(pte_t *pte, unsigned long addr, struct hvo_remap *r)
+/* Map @dst, writable, at @addr in place of what @pte maps, copied into it. */
+static void hvo_pte_to_copy_in(pte_t *pte, unsigned long addr, struct page *dst)
 {
-	struct page *src = pte_page(ptep_get(pte));
-	struct page *dst = list_first_entry(r->pages, struct page, lru);
-
-	list_del(&dst->lru);
-	copy_page(page_to_virt(dst), page_to_virt(src));
+	copy_page(page_to_virt(dst), page_to_virt(pte_page(ptep_get(pte))));
 	/* The copy must be visible before the PTE that maps it. */
 	smp_wmb();
 	set_pte_at(hvo_sym.init_mm, addr, pte, mk_pte(dst, PAGE_KERNEL));
 }
 
+static void hvo_pte_to_copy(pte_t *pte, unsigned long addr, struct hvo_remap *r)
+{
+	struct page *dst = list_first_entry(r->pages, struct page, lru);
+
+	list_del(&dst->lru);
+	hvo_pte_to_copy_in(pte, addr, dst);
+}
+
 static void hvo_pte_to_block(pte_t *pte, unsigned long addr, struct hvo_remap *r)
 {
-	struct page *dst = r->block + ((addr - r->block_addr) >> PAGE_SHIFT);
-
-	copy_page(page_to_virt(dst), (void *)addr);
-	/* The copy must be visible before the PTE that maps it. */
-	smp_wmb();
-	set_pte_at(hvo_sym.init_mm, addr, pte, mk_pte(dst, PAGE_KERNEL));
+	hvo_pte_to_copy_in(pte, addr,
+			   r->block + ((addr - r->block_addr) >> PAGE_SHIFT));
 }
 
 /**
@@ -371,10 +372,9 @@ void hvo_remap_to_block(unsigned long start, unsigned long end,
 	mmap_read_unlock(hvo_sym.init_mm);
 }
 
-/* The PTE table under @addr's PMD, if it is one that can be given back. */
-static struct page *hvo_pmd_table(unsigned long addr)
+/* The PTE table under @pmd, if it is one that can be given back. */
+static struct page *hvo_pmd_table(pmd_t *pmd)
 {
-	pmd_t *pmd = hvo_vmemmap_pmd(addr);
 	struct page *table;
 
 	if (!pmd || pmd_leaf(*pmd))
@@ -400,7 +400,7 @@ bool hvo_remap_collapsible(unsigned long addr)
 	bool ret;
 
 	mmap_read_lock(hvo_sym.init_mm);
-	ret = hvo_pmd_table(addr);
+	ret = hvo_pmd_table(hvo_vmemmap_pmd(addr));
 	mmap_read_unlock(hvo_sym.init_mm);
 	return ret;
 }
@@ -430,13 +430,14 @@ bool hvo_remap_collapse(unsigned long addr, struct page *block,
 {
 	struct page *table;
 	bool done = false;
+	pmd_t *pmd;
 
 	mmap_write_lock(hvo_sym.init_mm);
-	table = hvo_pmd_table(addr);
+	pmd = hvo_vmemmap_pmd(addr);
+	table = hvo_pmd_table(pmd);
 	if (!WARN_ON_ONCE(!table ||
 			  pte_pfn(ptep_get(page_address(table))) != page_to_pfn(block))) {
-		set_pmd(hvo_vmemmap_pmd(addr),
-			pfn_pmd(page_to_pfn(block), PAGE_KERNEL_LARGE));
+		set_pmd(pmd, pfn_pmd(page_to_pfn(block), PAGE_KERNEL_LARGE));
 		list_add(&page_ptdesc(table)->pt_list, tables);
 		done = true;
 	}
