@@ -1,7 +1,8 @@
 #!/bin/bash
 # 1 GiB folios allocated at run time: 4095 of 4096 vmemmap pages given
 # back per folio, and all of them back when the pool shrinks: 7 of a
-# folio's 8 vmemmap PMDs as 2 MiB leaves again, their PTE tables freed;
+# folio's 8 vmemmap PMDs as 2 MiB leaves again, their PTE tables freed
+# (after a TLB flush for the PTEs, then one for the leaves);
 # page by page when no 2 MiB block is to be had (inject=restore_block).
 . "$(dirname "$0")/lib.sh"
 
@@ -16,10 +17,15 @@ table_pfns() {
 	vmemmap_pmds | awk -v want=" $1 " 'index(want, " " $1 " ") && $3 { print $3 }'
 }
 
-plan 20
+plan 22
 N=${N:-2}
 unload
 modprobe hvo_shared
+# The tracing ring buffer grows to its full size (MiBs) when an event is
+# first enabled: here, before free memory is measured.
+FLUSH=/sys/kernel/tracing/events/hvo_shared/tlb_flush
+echo 1 >"$FLUSH/enable"
+echo 0 >"$FLUSH/enable"
 settle
 mm0=$(memmap_pages) f0=$(free_kb)
 # pool_set_1g drops caches and compacts first: 1 GiB of contiguous memory
@@ -55,10 +61,20 @@ read -r n <&"${WATCH[0]}"
 is "$n" $((8 * got)) "  ... by $((8 * got)) pages that /proc/kpageflags calls page tables"
 quiesce
 pt0=$(meminfo PageTables)
+echo >/sys/kernel/tracing/trace
+echo 1 >"$FLUSH/enable"
 
 pool_set 1048576 "" 0
 echo >&"${WATCH[1]}"
 read -r n <&"${WATCH[0]}"
+echo 0 >"$FLUSH/enable"
+# A leaf replaces a table only after the PTEs under it map the block and
+# every TLB was flushed (reason=restore): no collapse without a restore
+# flush since the last collapse.
+read -r collapses early <<<"$(grep -o 'tlb_flush: reason=[a-z]*' /sys/kernel/tracing/trace |
+	awk '/=restore/ { r = 1 } /=collapse/ { c++; if (!r) bad++; r = 0 } END { print c + 0, bad + 0 }')"
+ok "tracefs: the shrink flushed for its collapses ($collapses)" -- test "$collapses" -gt 0
+is "$early" 0 "tracefs: every collapse came after a restore flush"
 is "$(pool_get 1048576)" 0 "1 GiB pool shrank to 0"
 is "$(memmap_pages)" "$mm0" "nr_memmap_* back to where they started"
 is "$(stat restore_total)" "$got" "stats: restore_total = $got"
