@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bin/kpaths.sh"
 
-plan 25
+plan 27
 G=/dev/hugepages-1G
 
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
@@ -41,8 +41,16 @@ consistent "adopt"
 out=$("$hugemap" verify 1 1048576 $G/data)
 tap $? "  ... the 1 GiB folio's data is intact: $out"
 
-echo 1 >"$PARAMS/restore"
-tap $? "restore returns success"
+leaves0=$(stat restore_pmd_leaves)
+freed0=$(stat pte_tables_freed)
+out=$(hvoctl restore 2>/dev/null)
+tap $? "hvoctl restore returns success"
+moved="restore_pmd_leaves +$(($(stat restore_pmd_leaves) - leaves0))"
+moved+=" pte_tables_freed +$(($(stat pte_tables_freed) - freed0))"
+is "$(grep -o '\(restore_pmd_leaves\|pte_tables_freed\) +[0-9]*' <<<"$out" | paste -sd' ')" \
+	"$moved" "  ... it reports what the stats moved: $moved"
+is "$moved" "restore_pmd_leaves +7 pte_tables_freed +7" \
+	"  ... the 1 GiB folio's 7 PMDs after its head are leaves again, their tables freed"
 is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
 out=$("$hugemap" verify 1 1048576 $G/data)
 tap $? "  ... the 1 GiB folio's data is intact: $out"
