@@ -1,6 +1,6 @@
 #!/bin/bash
 # boot: hvo.cpu=no-invpcid memory_hotplug.memmap_on_memory=1
-# vm: --cpu max,-invpcid --dimm 1024
+# vm: --cpu max,-erms,-invpcid --dimm 1024
 # A CPU without INVPCID, as many real machines and VMs are: hvo_shared's
 # TLB flush takes its other path, toggling CR4.PGE (src/remap.c). QEMU's
 # "max" CPU has INVPCID, so every other boot only tests that one path.

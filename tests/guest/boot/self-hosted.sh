@@ -1,6 +1,6 @@
 #!/bin/bash
 # boot: hvo.cpu=no-invpcid memory_hotplug.memmap_on_memory=1
-# vm: --cpu max,-invpcid --dimm 1024
+# vm: --cpu max,-erms,-invpcid --dimm 1024
 # Folios in hot-added memory whose memmap lives in that memory itself
 # (memmap_on_memory: the first pages of each block hold the block's own
 # struct pages, PageVmemmapSelfHosted) must not be optimized: their
