@@ -274,8 +274,9 @@ run_phase() {
 		module_worker & PIDS+=($!)
 	fi
 	spawned=$(( $(date +%s) - wall0 ))
-	# An anchor phase once took 29 s to spawn its workers, alone on
-	# the host: show what the tasks were doing.
+	# Spawning has taken up to 29 s: a 1 GiB move_pages() copies the
+	# folio in the kernel (folio_mc_copy()), most of a minute under
+	# TCG, on one of the two vCPUs. Show what the tasks were doing.
 	[ "$spawned" -lt 10 ] || ps -eo stat,wchan:28,comm | grep -E '^[DR]' | sed 's/^/# slow spawn: /'
 	stop_workers
 	# Workers stop by the wall clock: a slow spawn or a clock that

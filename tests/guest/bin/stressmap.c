@@ -8,6 +8,10 @@
  *
  *   stressmap file|anon|alt PAGE_KB NR END STOP [HUGETLBFS_DIR]
  *
+ * Past END or STOP it goes on only until its first map has succeeded, for
+ * at most LATE_SECONDS: a worker that started late (a 1 GiB migration
+ * holds a vCPU for most of a minute under TCG) still does one round.
+ *
  * A map that fails (the pool is being shrunk by another worker) or a
  * move that fails (no free folio on the target node) is counted and the
  * round goes on: both are normal under churn. A word that does not hold
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #define MPOL_MF_MOVE	(1 << 1)	/* <numaif.h>, without libnuma */
+#define LATE_SECONDS	60
 
 static unsigned long maps, file_maps, map_fail, pages, moved, move_fail, verified;
 
@@ -137,12 +142,17 @@ int main(int argc, char **argv)
 	if (!addrs || !nodes || !status)
 		die("calloc");
 
-	while (time(NULL) < end && access(stop, F_OK)) {
+	for (;;) {
 		uint64_t seed = ((uint64_t)getpid() << 40) ^ (++round << 8) ^ 0x5a;
 		const char *how = strcmp(mode, "alt") ? mode :
 				  (maps % 2 ? "anon" : "file");
-		char *map = map_pages(how, len, psize, dir);
+		time_t now = time(NULL);
+		char *map;
 
+		if ((now >= end || !access(stop, F_OK)) &&
+		    (maps || now >= end + LATE_SECONDS))
+			break;
+		map = map_pages(how, len, psize, dir);
 		if (map == MAP_FAILED) {
 			if (errno != ENOMEM)
 				die("mmap");
