@@ -9,7 +9,7 @@
 export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
-plan 32
+plan 35
 
 # The oracle's patterns, each as the kernel would print it.
 planted=(
@@ -79,6 +79,13 @@ out=$(HVO_BOOT_TIMEOUT=1 tests/vm/run --no-build -- true 2>&1)
 is "$?" 125 "a boot stuck before the job fails the run (exit 125)"
 is "$(grep -c 'stuck for 1s before the job started; retrying' <<<"$out")" 2 "  ... after two retries"
 ok "  ... and says so" -- grep -q "guest boot stuck for 1s before the job started, 3 times" <<<"$out"
+# So is one whose console stays silent (here: for 1 s, which the firmware
+# and the kernel's decompression always are; a real boot's longest gap
+# before the job was 2.2 s, against the default 60).
+out=$(HVO_BOOT_SILENCE=1 tests/vm/run --no-build -- true 2>&1)
+is "$?" 125 "a boot whose console went silent fails the run (exit 125)"
+is "$(grep -c 'silent for 1s before the job started; retrying' <<<"$out")" 2 "  ... after two retries"
+ok "  ... and says so" -- grep -q "guest boot silent for 1s before the job started, 3 times" <<<"$out"
 
 # 6. run-all: a hung test file is stopped at its "# timeout:", the exit
 # status of one that fails without a failing check is shown (tests/check
