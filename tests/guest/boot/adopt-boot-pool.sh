@@ -59,25 +59,16 @@ watch_end used
 
 # Under pressure, with no process left running that could be OOM-killed
 # meanwhile (the file keeps the 1 GiB folio in use). The 2 MiB folios
-# stay with the kernel (hstates=1G); the
-# pool grows until only scraps are free, and is grown again if the
-# 1 GiB restore still found its 16 MiB (then adopt and try again).
+# stay with the kernel (hstates=1G); bin/pressure-restore.sh grows their
+# pool until only scraps are free and asks for the restore, up to three
+# times, and reads what the checks below need before memory is back.
 echo 1G >"$PARAMS/hstates"
 failed0=$(stat restore_all_failed)
-partial=0
-for try in 1 2 3; do
-	echo 1 >"$PARAMS/adopt"
-	for _ in 1 2 3; do
-		pool_set 2048 "" 100000
-		echo 1 >/proc/sys/vm/compact_memory
-	done
-	if ! echo 1 >"$PARAMS/restore" 2>/dev/null; then
-		partial=1
-		break
-	fi
-	diag "try $try: the restore found memory; more pressure"
-done
-diag "2 MiB pool at $(pool_get 2048); MemFree $(meminfo MemFree) kB"
+held=/tmp/adopt-pressure-held
+LD_PRELOAD=$(helper mlockall.so) bash "$(dirname "$0")/../bin/pressure-restore.sh" 32 >$held
+partial=$(value_of partial $held)
+partial=${partial:-0}
+diag "$(value_of tries $held) tries; 2 MiB pool at $(value_of pool_2m $held); MemFree $(value_of MemFree $held) kB"
 tap $(( ! partial )) "restore under memory pressure fails with ENOMEM"
 is "$(stat folios_optimized)" 1 "  ... and leaves the 1 GiB folio optimized"
 ok "  ... counted in restore_all_failed ($(stat restore_all_failed))" -- \
@@ -85,7 +76,6 @@ ok "  ... counted in restore_all_failed ($(stat restore_all_failed))" -- \
 is "$(verify_line)" "ok: 1 folios" "  ... verify passes"
 out=$("$hugemap" verify 1 1048576 $G/data)
 tap $? "  ... the 1 GiB folio's data is intact: $out"
-pool_set 2048 "" 32
 echo 1 >"$PARAMS/restore"
 tap $? "with memory back, restore completes"
 is "$(stat folios_optimized)" 0 "  ... no folio left optimized"

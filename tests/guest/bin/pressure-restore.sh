@@ -1,0 +1,41 @@
+#!/bin/bash
+# Memory pressure for boot/adopt-boot-pool: the restore of an adopted,
+# in-use 1 GiB folio is asked for while a 2 MiB pool (left alone by
+# hstates=1G) holds all other memory, so that it fails (4095 pages, 16
+# MiB). Up to three tries: adopt, grow the pool as far as it goes, give
+# HEADROOM folios back, restore. Then the pool is set back to its boot
+# size, and what was read while the memory was held is printed as "KEY
+# VALUE" lines.
+#
+# As pressure-1g.sh, and for the same reason (a 7.2 guest once thrashed
+# here until its time limit, bash refaulting its own text from 9p at the
+# min watermark): run with LD_PRELOAD=mlockall.so; no fork, no exec, no
+# output until the memory is back.
+HEADROOM=4
+BOOT_POOL=${1:-32}
+p=/sys/module/hvo_shared/parameters
+m=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+
+partial=0 tries=0
+for try in 1 2 3; do
+	tries=$try
+	echo 1 >$p/adopt
+	for _ in 1 2 3; do
+		echo 100000 >$m
+		echo 1 >/proc/sys/vm/compact_memory
+	done
+	read -r n <$m
+	echo $((n - HEADROOM)) >$m
+	if ! echo 1 >$p/restore 2>/dev/null; then
+		partial=1
+		break
+	fi
+done
+read -r pool <$m
+free=
+while read -r k v _; do
+	[ "$k" = MemFree: ] && free=$v
+done </proc/meminfo
+
+echo "$BOOT_POOL" >$m
+printf '%s\n' "partial $partial" "tries $tries" "pool_2m $pool" "MemFree $free"
