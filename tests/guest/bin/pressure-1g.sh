@@ -14,6 +14,8 @@
 # restore still fails with up to 12 of them given back (freed huge pages
 # wait on per-CPU lists, unseen by the watermarks); with 40 it succeeds,
 # and boot/pressure fails.
+. "${BASH_SOURCE%/*}/pressure-lib.sh"
+
 HEADROOM=4
 g=/sys/kernel/mm/hugepages/hugepages-1048576kB
 m=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
@@ -34,14 +36,7 @@ for _ in 1 2 3 4 5; do
 	echo 0 >$m
 	echo 1 >/proc/sys/vm/compact_memory
 	echo 1 >$g/nr_hugepages
-	# Grow, compact what is left into 2 MiB blocks, grow again: only
-	# scraps smaller than a huge page stay free.
-	for _ in 1 2 3; do
-		echo 100000 >$m
-		echo 1 >/proc/sys/vm/compact_memory
-	done
-	read -r n <$m
-	echo $((n - HEADROOM)) >$m
+	hold_memory $m $HEADROOM
 	echo 0 >$g/nr_hugepages
 	read -r n <$g/nr_hugepages
 	[ "$n" = 1 ] && break

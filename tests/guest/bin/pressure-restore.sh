@@ -11,6 +11,8 @@
 # here until its time limit, bash refaulting its own text from 9p at the
 # min watermark): run with LD_PRELOAD=mlockall.so; no fork, no exec, no
 # output until the memory is back.
+. "${BASH_SOURCE%/*}/pressure-lib.sh"
+
 HEADROOM=4
 BOOT_POOL=${1:-32}
 p=/sys/module/hvo_shared/parameters
@@ -20,12 +22,7 @@ partial=0 tries=0
 for try in 1 2 3; do
 	tries=$try
 	echo 1 >$p/adopt
-	for _ in 1 2 3; do
-		echo 100000 >$m
-		echo 1 >/proc/sys/vm/compact_memory
-	done
-	read -r n <$m
-	echo $((n - HEADROOM)) >$m
+	hold_memory $m $HEADROOM
 	if ! echo 1 >$p/restore 2>/dev/null; then
 		partial=1
 		break
