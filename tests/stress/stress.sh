@@ -101,15 +101,18 @@ start_workers() {
 # stop_workers: wait for the deadline, then up to GRACE seconds for every
 # worker to notice; kill the late ones. Sets LATE to how many were.
 stop_workers() {
-	local p
+	local p running
 	sleep $(( END - $(date +%s) > 0 ? END - $(date +%s) : 0 ))
 	touch "$W/stop"
 	LATE=0
+	# One probe a worker a round: probing the first live worker twice
+	# let it exit in between, and the rest were killed as late.
 	while [ "$(date +%s)" -lt $((END + GRACE)) ]; do
+		running=0
 		for p in "${PIDS[@]}"; do
-			kill -0 "$p" 2>/dev/null && break
+			kill -0 "$p" 2>/dev/null && { running=1; break; }
 		done
-		kill -0 "$p" 2>/dev/null || break
+		[ "$running" = 1 ] || break
 		sleep 1
 	done
 	for p in "${PIDS[@]}"; do

@@ -1,7 +1,8 @@
 # The stress test's workers. Sourced by tests/stress/stress.sh, after
 # tests/guest/lib.sh. Each worker does one round, then loops until the
-# phase's deadline ($END) or the stop file ($W/stop), then writes its counts as "key value" pairs
-# to $W/NAME.count; problems go to $W/NAME.fail, one line each.
+# phase's deadline ($END) or the stop file ($W/stop), then writes its
+# counts as "key value" pairs to $W/NAME.count; problems go to
+# $W/NAME.fail, one line each.
 # shellcheck shell=bash
 
 VERIFY=/sys/kernel/debug/hvo_shared/verify
