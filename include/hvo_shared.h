@@ -48,6 +48,8 @@ struct hvo_remap {
 	struct list_head *pages;	/* pages unmapped, or pages to map */
 	struct page *block;		/* or an order-9 block to map */
 	unsigned long block_addr;	/* vmemmap address of its first page */
+	struct page *uniform;		/* restore: a tail page to fill from */
+	unsigned long filled;		/* restore: pages filled, not copied */
 };
 
 /* Why every TLB is flushed, for the tlb_flush tracepoint. */
@@ -78,6 +80,7 @@ void hvo_remap_exit(void);
 /* Shared tail pages (tails.c). */
 struct page *hvo_shared_tail(unsigned int order, struct zone *zone,
 			     bool *created);
+struct page *hvo_uniform_tail(unsigned int order, struct zone *zone);
 
 /* The optimize and restore operations that replace the kernel's (hvo.c). */
 void hvo_optimize_folio(const struct hstate *h, struct folio *folio);
@@ -152,6 +155,7 @@ enum hvo_inject_site {
 	HVO_INJECT_XARRAY,
 	HVO_INJECT_RESTORE_PAGES,
 	HVO_INJECT_RESTORE_BLOCK,	/* restore falls back to pages */
+	HVO_INJECT_RESTORE_FILL,	/* restore copies instead of filling */
 	/* Unload windows: the task spins there (or sleeps, inside). */
 	HVO_INJECT_DELAY_ENTER,
 	HVO_INJECT_SLEEP_INSIDE,
@@ -189,6 +193,7 @@ struct hvo_zone_stats {
 	atomic_long_t pages_freed;	/* their vmemmap pages given back */
 	atomic_long_t pages_allocated;	/* head copies and split PTE tables */
 	atomic_long_t tail_pages;	/* shared tails hvo_shared allocated */
+	struct page *uniform_tail;	/* the tail page, once seen uniform */
 };
 
 struct hvo_totals {
@@ -199,6 +204,7 @@ struct hvo_totals {
 	atomic_long_t optimize_retried;	/* bulk retries after -ENOMEM */
 	atomic_long_t skipped_self_hosted; /* vmemmap inside its own block */
 	atomic_long_t restore_pmd_leaves; /* 2 MiB restored as one block */
+	atomic_long_t restore_pages_filled; /* vmemmap pages filled, not copied */
 	atomic_long_t pte_tables_freed;	/* split tables given back */
 };
 

@@ -385,18 +385,23 @@ static struct page *hvo_block_at(struct hvo_blocks *b, unsigned long addr,
 }
 
 /*
- * Copy the 512 vmemmap pages at @addr into @block and map them there with
- * PTEs; queue the block on @collapse, its address in page->private, for
- * hvo_collapse() to map with a PMD leaf once every TLB has been flushed.
+ * Copy the 512 vmemmap pages at @addr into @block (fill those that map
+ * @uniform) and map them there with PTEs; queue the block on @collapse,
+ * its address in page->private, for hvo_collapse() to map with a PMD leaf
+ * once every TLB has been flushed. Returns the pages filled.
  */
-static void hvo_restore_block(unsigned long addr, struct page *block,
-			      struct list_head *collapse)
+static unsigned long hvo_restore_block(unsigned long addr, struct page *block,
+				       struct page *uniform,
+				       struct list_head *collapse)
 {
-	struct hvo_remap r = { .block = block, .block_addr = addr };
+	struct hvo_remap r = {
+		.block = block, .block_addr = addr, .uniform = uniform,
+	};
 
 	hvo_remap_to_block(addr, addr + PMD_SIZE, &r);
 	set_page_private(block, addr);
 	list_add_tail(&block->lru, collapse);
+	return r.filled;
 }
 
 /*
@@ -455,14 +460,18 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	}
 	atomic_long_add(b.nr * PTRS_PER_PTE, hvo_sym.nr_memmap_pages);
 	r = (struct hvo_remap){ .pages = &pages };
+	if (!hvo_inject_fail(HVO_INJECT_RESTORE_FILL))
+		r.uniform = hvo_uniform_tail(h->order, folio_zone(folio));
 	for (addr = start; addr < end; addr = next) {
 		next = pmd_addr_end(addr, end);
 		block = hvo_block_at(&b, addr, next);
 		if (block)
-			hvo_restore_block(addr, block, collapse);
+			r.filled += hvo_restore_block(addr, block, r.uniform,
+						      collapse);
 		else
 			hvo_remap_to_copies(addr, next, &r);
 	}
+	atomic_long_add(r.filled, &hvo_totals.restore_pages_filled);
 	if (in_use) {
 		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
 		spin_lock_irq(hvo_sym.hugetlb_lock);

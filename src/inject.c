@@ -11,7 +11,7 @@
  *
  *   inject=none | SITE[,SITE...]     sites: pte_table, head_copy,
  *                                    shared_tail, xarray, restore_pages,
- *                                    restore_block,
+ *                                    restore_block, restore_fill,
  *                                    delay_enter, sleep_inside, delay_exit,
  *                                    hook_gap
  *   inject_every=N                   act on every Nth visit of a site (0: off)
@@ -36,6 +36,7 @@ static const char *const hvo_inject_names[HVO_INJECT_NR] = {
 	[HVO_INJECT_XARRAY]		= "xarray",
 	[HVO_INJECT_RESTORE_PAGES]	= "restore_pages",
 	[HVO_INJECT_RESTORE_BLOCK]	= "restore_block",
+	[HVO_INJECT_RESTORE_FILL]	= "restore_fill",
 	[HVO_INJECT_DELAY_ENTER]	= "delay_enter",
 	[HVO_INJECT_SLEEP_INSIDE]	= "sleep_inside",
 	[HVO_INJECT_DELAY_EXIT]		= "delay_exit",
@@ -125,7 +126,7 @@ static int hvo_inject_set(const char *val, const struct kernel_param *kp)
 	}
 	kfree(buf);
 	if (ret) {
-		pr_err("inject='%.*s': expected none or sites among pte_table, head_copy, shared_tail, xarray, restore_pages, restore_block, delay_enter, sleep_inside, delay_exit, hook_gap\n",
+		pr_err("inject='%.*s': expected none or sites among pte_table, head_copy, shared_tail, xarray, restore_pages, restore_block, restore_fill, delay_enter, sleep_inside, delay_exit, hook_gap\n",
 		       (int)strcspn(val, "\n"), val);
 		return ret;
 	}

@@ -89,6 +89,8 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&hvo_totals.restore_pmd_leaves));
 	seq_printf(m, "pte_tables_freed %ld\n",
 		   atomic_long_read(&hvo_totals.pte_tables_freed));
+	seq_printf(m, "restore_pages_filled %ld\n",
+		   atomic_long_read(&hvo_totals.restore_pages_filled));
 	seq_printf(m, "adopt_total %ld\n", atomic_long_read(&hvo_adopt_totals.adopted));
 	seq_printf(m, "adopt_failed %ld\n", atomic_long_read(&hvo_adopt_totals.failed));
 	for (i = HVO_ADOPTED + 1; i < HVO_SKIP_NR; i++)

@@ -69,3 +69,38 @@ struct page *hvo_shared_tail(unsigned int order, struct zone *zone,
 	trace_tail_alloc(zone_to_nid(zone), zone_idx(zone), order);
 	return tail;
 }
+
+/**
+ * hvo_uniform_tail - the shared tail page for @order in @zone, if every
+ * struct page in it is the same
+ * @order:	folio order, VMEMMAP_TAIL_MIN_ORDER..MAX_FOLIO_ORDER
+ * @zone:	the folio's zone
+ *
+ * Then a restore can fill a fresh vmemmap page from one struct page
+ * instead of copying the whole page. True of every tail page the kernel
+ * or hvo_shared builds, but checked rather than assumed, once per page:
+ * a page in a slot never changes and is never freed.
+ *
+ * Return: the page, or NULL if there is none yet or it is not uniform.
+ */
+struct page *hvo_uniform_tail(unsigned int order, struct zone *zone)
+{
+	const unsigned int idx = order - VMEMMAP_TAIL_MIN_ORDER;
+	struct hvo_zone_stats *zs = hvo_zone_stats(zone, order);
+	const struct page *p;
+	struct page *tail;
+	int i;
+
+	/* hvo_fill_tails() holds one struct page in eight registers. */
+	if (sizeof(struct page) != 8 * sizeof(u64))
+		return NULL;
+	tail = READ_ONCE(zone->vmemmap_tails[idx]);
+	if (!tail || READ_ONCE(zs->uniform_tail) == tail)
+		return tail;
+	p = page_to_virt(tail);
+	for (i = 1; i < PAGE_SIZE / sizeof(struct page); i++)
+		if (memcmp(p + i, p, sizeof(*p)))
+			return NULL;
+	WRITE_ONCE(zs->uniform_tail, tail);
+	return tail;
+}

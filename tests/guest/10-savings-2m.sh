@@ -6,7 +6,7 @@
 # HVO, which must itself save its 7 pages per folio, both measured.
 . "$(dirname "$0")/lib.sh"
 
-plan 20
+plan 25
 
 N=${N:-256}
 # Free memory (MemFree plus per-CPU lists) drifts by slab and page cache
@@ -65,6 +65,19 @@ is "$(stat folios_optimized)" 0 "stats: no folio left optimized"
 is "$(stat vmemmap_pages_freed)" 0 "stats: vmemmap_pages_freed back to 0"
 is "$(stat restore_total)" "$N" "stats: restore_total = $N"
 is "$(stat restore_failed)" 0 "stats: no restore failed"
+is "$(stat restore_pages_filled)" $((7 * N)) \
+	"stats: restore_pages_filled = 7 per folio: every page filled from the shared tail"
+
+# Copied instead of filled (inject=restore_fill): the same end state.
+echo restore_fill >"$PARAMS/inject"
+echo 1 >"$PARAMS/inject_every"
+pool_set 2048 "" "$N"
+pool_set 2048 "" 0
+echo none >"$PARAMS/inject"
+is "$(pool_get 2048)/$(stat restore_total)" "0/$((2 * N))" "inject=restore_fill: $N more restored"
+is "$(stat injected.restore_fill)" "$N" "  ... the fill refused for each"
+is "$(stat restore_pages_filled)" $((7 * N)) "  ... and no page filled: all copied"
+is "$(memmap_pages)" "$mm_base" "  ... nr_memmap_* back to where they started"
 rmmod hvo_shared
 
 # 3. The kernel's HVO, same pool, same boot.

@@ -17,7 +17,7 @@ table_pfns() {
 	vmemmap_pmds | awk -v want=" $1 " 'index(want, " " $1 " ") && $3 { print $3 }'
 }
 
-plan 22
+plan 24
 N=${N:-2}
 unload
 modprobe hvo_shared
@@ -83,6 +83,8 @@ is "$(pmd_states "$pmds")" "$((7 * got)) leaf, $got table" \
 	"7 of each folio's 8 vmemmap PMDs are 2 MiB leaves again"
 is "$(stat restore_pmd_leaves)/$(stat pte_tables_freed)" "$((7 * got))/$((7 * got))" \
 	"stats: restore_pmd_leaves and pte_tables_freed count them"
+is "$(stat restore_pages_filled)" $((4095 * got)) \
+	"stats: restore_pages_filled = 4095 per folio, blocks included"
 is "$n" "$got" "  ... of their tables, only the head PMD's are still page tables"
 eval "exec ${WATCH[1]}>&-"
 quiesce
@@ -105,5 +107,6 @@ is "$(pmd_states "$pmds")/$(stat restore_pmd_leaves)" "$((8 * got)) table/$((7 *
 	"  ... restored page by page: every PMD still a table, no new leaf"
 ok "  ... every block refused was injected ($(stat injected.restore_block))" -- \
 	test "$(stat injected.restore_block)" -ge $((7 * got))
+is "$(stat restore_pages_filled)" $((2 * 4095 * got)) "  ... each page filled from the shared tail"
 rmmod hvo_shared
 tap_done

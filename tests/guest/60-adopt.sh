@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bin/kpaths.sh"
 
-plan 56
+plan 57
 USED=16 FREE=16
 INUSE=$((4 * USED))
 N=$((INUSE + FREE))
@@ -64,6 +64,9 @@ echo 0 >"$EV/folio_adopt/enable"
 echo 0 >"$EV/folio_restore/enable"
 is "$(stat folios_optimized)" 0 "restore: no folio left optimized"
 is "$(stat restore_all_total)" "$N" "  ... restore_all_total counts all $N"
+# Filled from the shared tail, not copied: the second adopt below checks
+# every tail of the folios in use against the shared one again.
+is "$(stat restore_pages_filled)" $((7 * N)) "  ... each page filled from the shared tail"
 is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
 is "$(verify_line)" "ok: 0 folios" "  ... verify passes"
 

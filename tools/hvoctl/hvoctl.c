@@ -830,7 +830,7 @@ static const char *const action_keys[] = {
 	"adopt_skipped.hwpoison", "adopt_skipped.temporary", "adopt_skipped.dirty_tails",
 	"adopt_skipped.head_copy", "adopt_skipped.self_hosted", "adopt_skipped.optimized",
 	"restore_all_total", "restore_all_failed", "restore_all_busy", "restore_all_inherited",
-	"restore_pmd_leaves", "pte_tables_freed",
+	"restore_pmd_leaves", "pte_tables_freed", "restore_pages_filled",
 };
 
 /*
