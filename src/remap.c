@@ -19,6 +19,7 @@
 #include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
 
+#include "hvo_fill.h"
 #include "hvo_shared.h"
 #include "trace.h"
 
@@ -301,29 +302,6 @@ static void hvo_pte_to_tail(pte_t *pte, unsigned long addr, struct hvo_remap *r)
 	}
 	list_add(&old->lru, r->pages);
 	set_pte_at(hvo_sym.init_mm, addr, pte, entry);
-}
-
-/*
- * Fill @dst with copies of the struct page at @tail: what copy_page()
- * gives from a uniform tail page, with stores only. Under TCG it takes
- * about half the time of the copy (docs/bench.md).
- */
-static void hvo_fill_tails(u64 *dst, const u64 *tail)
-{
-	const u64 w0 = tail[0], w1 = tail[1], w2 = tail[2], w3 = tail[3];
-	const u64 w4 = tail[4], w5 = tail[5], w6 = tail[6], w7 = tail[7];
-	u64 *end = dst + PAGE_SIZE / sizeof(u64);
-
-	for (; dst < end; dst += 8) {
-		dst[0] = w0;
-		dst[1] = w1;
-		dst[2] = w2;
-		dst[3] = w3;
-		dst[4] = w4;
-		dst[5] = w5;
-		dst[6] = w6;
-		dst[7] = w7;
-	}
 }
 
 /*

@@ -9,9 +9,10 @@
 ROUNDS=${ROUNDS:-3}
 N2M=${N2M:-1024}
 N1G=${N1G:-2}
-# hvo_shared_pages (not in the default set) restores page by page, as
-# before 1 GiB restores used 2 MiB blocks: inject=restore_block refuses
-# every block.
+# Not in the default set: hvo_shared_pages restores page by page, as
+# before 1 GiB restores used 2 MiB blocks (inject=restore_block refuses
+# every block); hvo_shared_copy copies each restored page, as before
+# restores filled them from one struct page (inject=restore_fill).
 CONFIGS=${CONFIGS:-none kernel hvo_shared hvo_shared_head_copy}
 
 now() { date +%s%N; }
@@ -24,6 +25,7 @@ setup() {
 	hvo_shared) modprobe hvo_shared ;;
 	hvo_shared_head_copy) modprobe hvo_shared head_copy=1 ;;
 	hvo_shared_pages) modprobe hvo_shared inject=restore_block inject_every=1 ;;
+	hvo_shared_copy) modprobe hvo_shared inject=restore_fill inject_every=1 ;;
 	esac
 }
 
@@ -118,5 +120,10 @@ for r in $(seq "$ROUNDS"); do
 		adopt_restore 1048576 "$N1G" "$state"
 	done
 done
+# What each part of restoring one vmemmap page costs in this boot.
+for r in 1 2 3; do
+	insmod "/opt/hvo-kmod/$(uname -r)/hvo_page_cost.ko" && rmmod hvo_page_cost
+done
+dmesg | sed -n 's/.*hvo_page_cost: /# page cost: /p'
 unload
 echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap

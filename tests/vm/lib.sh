@@ -138,17 +138,19 @@ build_test_programs() {
 	exec {lock}>&-
 }
 
-# build_test_kmod ROOT KVER: the test kernel module (tests/guest/kmod) for
-# KVER, into ROOT/opt/hvo-kmod/KVER; built again only when its source
-# changed.
+# build_test_kmod ROOT KVER: the test kernel modules (tests/guest/kmod) for
+# KVER, into ROOT/opt/hvo-kmod/KVER; built again only when their source
+# changed. hvo_page_cost times the module's own fill: include/hvo_fill.h.
 build_test_kmod() {
-	local root=$1 kver=$2 dir want
+	local root=$1 kver=$2 dir want src
+	src=("$REPO"/tests/guest/kmod/* "$REPO/include/hvo_fill.h")
 	dir=$root/opt/hvo-kmod/$kver
-	want=$(cat "$REPO"/tests/guest/kmod/* | sha256sum | cut -c1-16)
-	[ "$(cat "$dir/stamp" 2>/dev/null)" = "$want" ] && [ -s "$dir/hvo_test_owner.ko" ] && return
+	want=$(cat "${src[@]}" | sha256sum | cut -c1-16)
+	[ "$(cat "$dir/stamp" 2>/dev/null)" = "$want" ] && [ -s "$dir/hvo_test_owner.ko" ] &&
+		[ -s "$dir/hvo_page_cost.ko" ] && return
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$REPO"/tests/guest/kmod/* "$dir/"
+	cp "${src[@]}" "$dir/"
 	if in_root "$root" make -C "/lib/modules/$kver/build" M="/opt/hvo-kmod/$kver" modules \
 		>"$dir/build.log" 2>&1; then
 		echo "$want" >"$dir/stamp"
