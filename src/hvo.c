@@ -386,22 +386,18 @@ static struct page *hvo_block_at(struct hvo_blocks *b, unsigned long addr,
 
 /*
  * Copy the 512 vmemmap pages at @addr into @block (fill those that map
- * @uniform) and map them there with PTEs; queue the block on @collapse,
- * its address in page->private, for hvo_collapse() to map with a PMD leaf
- * once every TLB has been flushed. Returns the pages filled.
+ * @r->uniform, counted in @r->filled) and map them there with PTEs; queue
+ * the block on @collapse, its address in page->private, for hvo_collapse()
+ * to map with a PMD leaf once every TLB has been flushed.
  */
-static unsigned long hvo_restore_block(unsigned long addr, struct page *block,
-				       struct page *uniform,
-				       struct list_head *collapse)
+static void hvo_restore_block(unsigned long addr, struct page *block,
+			      struct hvo_remap *r, struct list_head *collapse)
 {
-	struct hvo_remap r = {
-		.block = block, .block_addr = addr, .uniform = uniform,
-	};
-
-	hvo_remap_to_block(addr, addr + PMD_SIZE, &r);
+	r->block = block;
+	r->block_addr = addr;
+	hvo_remap_to_block(addr, addr + PMD_SIZE, r);
 	set_page_private(block, addr);
 	list_add_tail(&block->lru, collapse);
-	return r.filled;
 }
 
 /*
@@ -466,8 +462,7 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 		next = pmd_addr_end(addr, end);
 		block = hvo_block_at(&b, addr, next);
 		if (block)
-			r.filled += hvo_restore_block(addr, block, r.uniform,
-						      collapse);
+			hvo_restore_block(addr, block, &r, collapse);
 		else
 			hvo_remap_to_copies(addr, next, &r);
 	}
