@@ -42,14 +42,12 @@ extern bool hvo_head_copy;
 
 /* The vmemmap remapper (remap.c). */
 struct hvo_remap {
-	struct page *tail;		/* shared tail page to map */
-	struct page *head;		/* new head page, or NULL to keep it */
+	struct page *tail;		/* the shared tail page */
+	struct page *head;		/* optimize: new head page, or NULL */
 	unsigned long head_addr;	/* vmemmap address of the head page */
 	struct list_head *pages;	/* pages unmapped, or pages to map */
-	struct page *block;		/* or an order-9 block to map */
-	unsigned long block_addr;	/* vmemmap address of its first page */
-	struct page *uniform;		/* restore: a tail page to fill from */
-	unsigned long filled;		/* restore: pages filled, not copied */
+	unsigned long copied;		/* restore: pages that mapped another */
+	bool filled;			/* restore: pages filled from @tail */
 };
 
 /* Why every TLB is flushed, for the tlb_flush tracepoint. */
@@ -57,7 +55,6 @@ enum hvo_flush_reason {
 	HVO_FLUSH_SPLIT,
 	HVO_FLUSH_OPTIMIZE,
 	HVO_FLUSH_RESTORE,
-	HVO_FLUSH_COLLAPSE,
 };
 
 void hvo_flush_tlb_all(enum hvo_flush_reason reason);
@@ -65,17 +62,12 @@ int hvo_vmemmap_pte(unsigned long addr, pte_t *pte);
 struct hvo_zone_stats;
 int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 		    struct hvo_zone_stats *zs);
+void hvo_remap_begin(void);
+void hvo_remap_end(void);
 void hvo_remap_to_tail(unsigned long start, unsigned long end,
 		       struct hvo_remap *r);
-void hvo_remap_to_copies(unsigned long start, unsigned long end,
-			 struct hvo_remap *r);
-void hvo_remap_to_block(unsigned long start, unsigned long end,
+void hvo_remap_to_pages(unsigned long start, unsigned long end,
 			struct hvo_remap *r);
-bool hvo_remap_collapsible(unsigned long addr);
-bool hvo_remap_collapse(unsigned long addr, struct page *block,
-			struct list_head *tables);
-long hvo_remap_free_tables(struct list_head *tables);
-void hvo_remap_exit(void);
 
 /* Shared tail pages (tails.c). */
 struct page *hvo_shared_tail(unsigned int order, struct zone *zone,
@@ -89,6 +81,10 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio);
 long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 			struct list_head *non_hvo_folios);
 bool hvo_should_optimize(const struct hstate *h, struct folio *folio);
+int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,
+		      struct zone *zone);
+int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
+		     struct zone *zone);
 
 /* Adopting folios in use, and restoring all (adopt.c). */
 enum hvo_adopt_skip {
@@ -117,11 +113,12 @@ struct hvo_adopt_totals {
 extern struct hvo_adopt_totals hvo_adopt_totals;
 
 const char *hvo_adopt_skip_name(enum hvo_adopt_skip why);
-int hvo_adopt_claim(struct folio *folio, struct page *tail);
+enum hvo_adopt_skip hvo_in_use_state(struct folio *folio);
 int hvo_adopt_folio(struct hstate *h, struct folio *folio);
 int hvo_restore_in_use(struct hstate *h, struct folio *folio);
 bool hvo_next_ours(unsigned long *pfn);
 long hvo_count_ours(void);
+void hvo_adopt_start(void);
 void hvo_adopt_exit(void);
 bool hvo_is_ours(struct folio *folio);
 void hvo_engine_exit(void);
@@ -141,6 +138,7 @@ void hvo_pool_takeover(void);
 void hvo_pool_giveback(void);
 long hvo_pool_optimize_free(void);
 long hvo_pool_restore_all_free(void);
+long hvo_pool_count_left(void);
 
 /* ftrace hooks on the kernel's HVO entry points (hooks.c). */
 int hvo_hooks_install(void);
@@ -156,6 +154,8 @@ enum hvo_inject_site {
 	HVO_INJECT_RESTORE_PAGES,
 	HVO_INJECT_RESTORE_BLOCK,	/* restore falls back to pages */
 	HVO_INJECT_RESTORE_FILL,	/* restore copies instead of filling */
+	/* Between a PMD split and its TLB flush: spins. */
+	HVO_INJECT_SPLIT_FLUSH,
 	/* Unload windows: the task spins there (or sleeps, inside). */
 	HVO_INJECT_DELAY_ENTER,
 	HVO_INJECT_SLEEP_INSIDE,
@@ -203,9 +203,8 @@ struct hvo_totals {
 	atomic_long_t restore_failed;
 	atomic_long_t optimize_retried;	/* bulk retries after -ENOMEM */
 	atomic_long_t skipped_self_hosted; /* vmemmap inside its own block */
-	atomic_long_t restore_pmd_leaves; /* 2 MiB restored as one block */
+	atomic_long_t restore_blocks;	/* order-9 blocks restores mapped */
 	atomic_long_t restore_pages_filled; /* vmemmap pages filled, not copied */
-	atomic_long_t pte_tables_freed;	/* split tables given back */
 };
 
 extern struct hvo_totals hvo_totals;

@@ -49,83 +49,6 @@ const char *hvo_adopt_skip_name(enum hvo_adopt_skip why)
 	return hvo_skip_names[why];
 }
 
-/*
- * Why @folio, in use, cannot be adopted now, or HVO_ADOPTED. Under
- * hugetlb_lock, which the migratable, temporary and hwpoison states
- * change under.
- */
-static enum hvo_adopt_skip hvo_adopt_state(struct folio *folio)
-{
-	if (!folio_test_hugetlb(folio) || !folio_test_hugetlb_migratable(folio))
-		return HVO_SKIP_ISOLATED;
-	if (folio_test_hugetlb_temporary(folio))
-		return HVO_SKIP_TEMPORARY;
-	if (folio_test_hwpoison(folio) || folio_test_hugetlb_raw_hwp_unreliable(folio))
-		return HVO_SKIP_HWPOISON;
-	return HVO_ADOPTED;
-}
-
-/*
- * Whether every tail struct page of @folio, after vmemmap page 0, holds
- * what the struct pages in the shared @page hold, in each field anyone
- * reads on a tail: nothing folio-specific (a raw hwpoison flag, say)
- * would be lost by sharing.
- */
-static bool hvo_tails_pristine(struct folio *folio, struct page *page)
-{
-	const long per_page = PAGE_SIZE / sizeof(struct page);
-	const unsigned long flag_bits = BIT(NR_PAGEFLAGS) - 1;
-	const struct page *tail = page_to_virt(page);
-	long i, nr = folio_nr_pages(folio);
-
-	for (i = per_page; i < nr; i++) {
-		struct page *p = folio_page(folio, i);
-
-		if (p->compound_info != tail->compound_info ||
-		    (p->flags.f & flag_bits) ||
-		    page_to_nid(p) != page_to_nid(tail) ||
-		    page_zonenum(p) != page_zonenum(tail) ||
-		    p->mapping != tail->mapping || p->private ||
-		    page_ref_count(p) || atomic_read(&p->_mapcount) != -1)
-			return false;
-	}
-	return true;
-}
-
-/**
- * hvo_adopt_claim - set a folio in use as optimized, if it still may be
- * @folio:	locked, referenced by the caller
- * @tail:	the shared tail page its tails will map
- *
- * The flag is set under hugetlb_lock after the last check, and before any
- * tail goes read-only: the one writer of tails of a folio in use, the
- * hwpoison filter's undo (folio_clear_hugetlb_hwpoison()), tests it under
- * the folio lock, which the caller holds. Then every tail is compared
- * with the shared one; on a difference the flag is cleared again, with
- * nothing remapped yet.
- *
- * Return: 0, or why not (a positive enum hvo_adopt_skip).
- */
-int hvo_adopt_claim(struct folio *folio, struct page *tail)
-{
-	enum hvo_adopt_skip why;
-
-	spin_lock_irq(hvo_sym.hugetlb_lock);
-	why = hvo_adopt_state(folio);
-	if (why == HVO_ADOPTED)
-		folio_set_hugetlb_vmemmap_optimized(folio);
-	spin_unlock_irq(hvo_sym.hugetlb_lock);
-	if (why != HVO_ADOPTED)
-		return why;
-
-	if (hvo_tails_pristine(folio, tail))
-		return 0;
-	spin_lock_irq(hvo_sym.hugetlb_lock);
-	folio_clear_hugetlb_vmemmap_optimized(folio);
-	spin_unlock_irq(hvo_sym.hugetlb_lock);
-	return HVO_SKIP_DIRTY_TAILS;
-}
-
 static void hvo_adopt_count(int ret)
 {
 	if (ret < 0)
@@ -207,7 +130,7 @@ static bool hvo_adopt_pick(struct hstate *h, struct folio *folio)
 
 	if (!hvo_should_optimize(h, folio))
 		return false;
-	why = hvo_adopt_state(folio);
+	why = hvo_in_use_state(folio);
 	if (why != HVO_ADOPTED)
 		hvo_adopt_count(why);
 	return why == HVO_ADOPTED;
@@ -263,7 +186,9 @@ static void hvo_restore_all_in_use(void)
 	for (pfn = 0; hvo_next_ours(&pfn); pfn++) {
 		folio = pfn_folio(pfn);
 		spin_lock_irq(hvo_sym.hugetlb_lock);
-		h = folio_test_hugetlb(folio) ? hvo_hstate_of(folio) : NULL;
+		/* Free, in transit, or still its owner's: left (busy). */
+		h = hvo_in_use_state(folio) != HVO_SKIP_ISOLATED ?
+		    hvo_hstate_of(folio) : NULL;
 		if (!h || !folio_try_get(folio)) {
 			spin_unlock_irq(hvo_sym.hugetlb_lock);
 			atomic_long_inc(&hvo_adopt_totals.restore_busy);
@@ -280,17 +205,34 @@ static void hvo_restore_all_in_use(void)
 }
 
 /*
+ * Inherited folios in use that the walk saw and did not restore: busy,
+ * still their owner's, or no memory. Under hvo_adopt_mutex.
+ */
+static long hvo_inherited_left;
+
+/*
  * Folios in use optimized by an earlier load or the kernel's HVO: this
  * load's are all restored or left in hvo_folios by now.
  */
 static bool hvo_inherited_pick(struct hstate *h, struct folio *folio)
 {
-	return folio_test_hugetlb_vmemmap_optimized(folio) && !hvo_is_ours(folio);
+	if (!folio_test_hugetlb_vmemmap_optimized(folio) || hvo_is_ours(folio))
+		return false;
+	hvo_inherited_left++;
+	if (hvo_in_use_state(folio) != HVO_SKIP_ISOLATED)
+		return true;
+	atomic_long_inc(&hvo_adopt_totals.restore_busy);
+	return false;
 }
 
 static void hvo_inherited_work(struct hstate *h, struct folio *folio)
 {
-	if (!hvo_restore_count(h, folio))
+	int ret = hvo_restore_count(h, folio);
+
+	/* Restored, or found whole already: not left. */
+	if (!ret || ret == HVO_SKIP_OPTIMIZED)
+		hvo_inherited_left--;
+	if (!ret)
 		atomic_long_inc(&hvo_adopt_totals.restore_inherited);
 }
 
@@ -300,43 +242,10 @@ static const struct hvo_in_use_walk hvo_inherited_walk = {
 	.busy	= &hvo_adopt_totals.restore_busy,
 };
 
-/*
- * Optimized folios restore-all did not restore: this load's, and the
- * others on the pools' free and active lists. Folios isolated for
- * migration are on neither list; the kernel restores those when it
- * frees them.
- */
-static long hvo_restore_left(void)
-{
-	long left = hvo_count_ours();
-	struct hstate *h;
-	struct folio *folio;
-	int nid;
-
-	hvo_for_each_hstate(h) {
-		spin_lock_irq(hvo_sym.hugetlb_lock);
-		list_for_each_entry(folio, &h->hugepage_activelist, lru)
-			left += hvo_inherited_pick(h, folio);
-		for_each_online_node(nid)
-			list_for_each_entry(folio, &h->hugepage_freelists[nid], lru)
-				left += hvo_inherited_pick(h, folio);
-		spin_unlock_irq(hvo_sym.hugetlb_lock);
-	}
-	return left;
-}
-
-/* Run @fn with adopt and restore serialized, unless the module is going. */
-static int hvo_adopt_run(void (*fn)(void))
-{
-	mutex_lock(&hvo_adopt_mutex);
-	if (hvo_adopt_closed || READ_ONCE(hvo_state) != HVO_STATE_ACTIVE) {
-		mutex_unlock(&hvo_adopt_mutex);
-		return -ENODEV;
-	}
-	fn();
-	mutex_unlock(&hvo_adopt_mutex);
-	return 0;
-}
+enum {
+	HVO_RUN_ADOPT	= BIT(0),
+	HVO_RUN_RESTORE	= BIT(1),
+};
 
 static void hvo_adopt_all(void)
 {
@@ -352,28 +261,67 @@ static void hvo_adopt_all(void)
 		atomic_long_read(&hvo_adopt_totals.adopted) - before);
 }
 
-static long hvo_restore_all_left;
-
-static void hvo_restore_all(void)
+/*
+ * Restore every optimized folio, free first, then in use. Returns how
+ * many are left optimized: this load's still listed, and the others seen
+ * on the pools' free and active lists. Folios isolated for migration are
+ * on neither list; the kernel restores those when it frees them.
+ */
+static long hvo_restore_all(void)
 {
 	long before = atomic_long_read(&hvo_adopt_totals.restored);
 	long inherited = atomic_long_read(&hvo_adopt_totals.restore_inherited);
 	long n = hvo_pool_restore_all_free();
 	struct hstate *h;
+	long left;
 
 	atomic_long_add(n, &hvo_adopt_totals.restored);
 	hvo_restore_all_in_use();
+	hvo_inherited_left = 0;
 	hvo_for_each_hstate(h)
 		if (h->order >= HVO_MIN_ORDER)
 			hvo_in_use_walk(h, &hvo_inherited_walk);
-	hvo_restore_all_left = hvo_restore_left();
+	left = hvo_count_ours() + hvo_pool_count_left() + hvo_inherited_left;
 	pr_info("restore: %ld free and %ld in use restored (%ld inherited), %ld left\n",
 		n, atomic_long_read(&hvo_adopt_totals.restored) - before - n,
 		atomic_long_read(&hvo_adopt_totals.restore_inherited) - inherited,
-		hvo_restore_all_left);
+		left);
+	return left;
 }
 
-static int hvo_adopt_trigger(const char *val, void (*fn)(void), const char *name)
+/*
+ * Requests made at load (modprobe hvo_shared adopt=1, or options in
+ * /etc/modprobe.d), before the module is active: hvo_adopt_start() runs
+ * them. Under hvo_adopt_mutex.
+ */
+static unsigned int hvo_adopt_pending;
+/* The request running, for reads of the parameters. */
+static unsigned int hvo_adopt_running;
+
+/* Run @what, with hvo_adopt_mutex held. */
+static int hvo_adopt_do(unsigned int what)
+{
+	int ret = 0;
+
+	WRITE_ONCE(hvo_adopt_running, what);
+	if (what & HVO_RUN_ADOPT)
+		hvo_adopt_all();
+	/* What is left (no memory, or busy) is retried by another write. */
+	if ((what & HVO_RUN_RESTORE) && hvo_restore_all())
+		ret = -ENOMEM;
+	WRITE_ONCE(hvo_adopt_running, 0);
+	return ret;
+}
+
+/*
+ * A write of 1 to adopt or restore. Before the module is active (a
+ * parameter given at load) it is kept for hvo_adopt_start(). Otherwise it
+ * runs now, outside the module's parameter lock, which the caller holds:
+ * a run takes minutes on a big pool, and every read or write of another
+ * parameter would wait for it. One run at a time; another write meanwhile
+ * fails at once with EBUSY.
+ */
+static int hvo_adopt_trigger(const char *val, unsigned int what, const char *name)
 {
 	int ret;
 
@@ -381,31 +329,84 @@ static int hvo_adopt_trigger(const char *val, void (*fn)(void), const char *name
 		pr_err("%s='%.*s': write 1 to run it\n", name, (int)strcspn(val, "\n"), val);
 		return -EINVAL;
 	}
-	ret = hvo_adopt_run(fn);
-	if (ret)
-		pr_err("%s: the module is unloading\n", name);
+	/* hvo_adopt_start() sets the module active under the mutex. */
+	if (READ_ONCE(hvo_state) == HVO_STATE_LOADING) {
+		mutex_lock(&hvo_adopt_mutex);
+		if (hvo_state == HVO_STATE_LOADING) {
+			hvo_adopt_pending |= what;
+			mutex_unlock(&hvo_adopt_mutex);
+			return 0;
+		}
+		mutex_unlock(&hvo_adopt_mutex);
+	}
+
+	kernel_param_unlock(THIS_MODULE);
+	if (!mutex_trylock(&hvo_adopt_mutex)) {
+		pr_err("%s: an adopt or restore is running\n", name);
+		ret = -EBUSY;
+	} else {
+		if (hvo_adopt_closed) {
+			pr_err("%s: the module is unloading\n", name);
+			ret = -ENODEV;
+		} else {
+			ret = hvo_adopt_do(what);
+		}
+		mutex_unlock(&hvo_adopt_mutex);
+	}
+	kernel_param_lock(THIS_MODULE);
 	return ret;
 }
 
 static int hvo_adopt_set(const char *val, const struct kernel_param *kp)
 {
-	return hvo_adopt_trigger(val, hvo_adopt_all, "adopt");
+	return hvo_adopt_trigger(val, HVO_RUN_ADOPT, "adopt");
 }
 
 static int hvo_restore_set(const char *val, const struct kernel_param *kp)
 {
-	int ret = hvo_adopt_trigger(val, hvo_restore_all, "restore");
-
-	/* What is left (no memory, or busy) is retried by another write. */
-	return ret ? ret : READ_ONCE(hvo_restore_all_left) ? -ENOMEM : 0;
+	return hvo_adopt_trigger(val, HVO_RUN_RESTORE, "restore");
 }
 
-static const struct kernel_param_ops hvo_adopt_ops = { .set = hvo_adopt_set };
-static const struct kernel_param_ops hvo_restore_ops = { .set = hvo_restore_set };
-module_param_cb(adopt, &hvo_adopt_ops, NULL, 0200);
-MODULE_PARM_DESC(adopt, "write 1: optimize the free folios and those in use that the policy wants");
-module_param_cb(restore, &hvo_restore_ops, NULL, 0200);
-MODULE_PARM_DESC(restore, "write 1: restore every optimized folio, free or in use");
+/* Reads 1 while that run is in progress, else 0. */
+static int hvo_adopt_get(char *buffer, const struct kernel_param *kp)
+{
+	unsigned int what = (unsigned long)kp->arg;
+
+	return sysfs_emit(buffer, "%d\n", !!(READ_ONCE(hvo_adopt_running) & what));
+}
+
+static const struct kernel_param_ops hvo_adopt_ops = {
+	.set = hvo_adopt_set,
+	.get = hvo_adopt_get,
+};
+static const struct kernel_param_ops hvo_restore_ops = {
+	.set = hvo_restore_set,
+	.get = hvo_adopt_get,
+};
+module_param_cb(adopt, &hvo_adopt_ops, (void *)HVO_RUN_ADOPT, 0644);
+MODULE_PARM_DESC(adopt, "write 1: optimize the free folios and those in use that the policy wants (at load: once active); reads 1 while running");
+module_param_cb(restore, &hvo_restore_ops, (void *)HVO_RUN_RESTORE, 0644);
+MODULE_PARM_DESC(restore, "write 1: restore every optimized folio, free or in use (at load: once active); reads 1 while running");
+
+/**
+ * hvo_adopt_start - the module is active: run what was asked for at load
+ *
+ * Called by hvo_shared_init() once the hooks are in and the free pools
+ * taken over. A failure (no memory for every restore) is logged, and does
+ * not fail the load: another write retries.
+ */
+void hvo_adopt_start(void)
+{
+	unsigned int what;
+
+	mutex_lock(&hvo_adopt_mutex);
+	WRITE_ONCE(hvo_state, HVO_STATE_ACTIVE);
+	what = hvo_adopt_pending;
+	hvo_adopt_pending = 0;
+	if (what && hvo_adopt_do(what))
+		pr_warn("restore at load: some folios left optimized; write 1 to restore to retry\n");
+	mutex_unlock(&hvo_adopt_mutex);
+}
 
 /* Called first at unload: waits for a running adopt or restore. */
 void hvo_adopt_exit(void)

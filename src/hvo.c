@@ -20,6 +20,7 @@
 #include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
+#include "hvo_fill.h"
 #include "hvo_shared.h"
 #include "trace.h"
 
@@ -66,6 +67,21 @@ static void hvo_exit(void)
 	hvo_inject_delay(HVO_INJECT_DELAY_EXIT);
 }
 
+/*
+ * A free folio whose vmemmap hvo_restore_free() restored where it lies,
+ * between the TLB flush and the clearing of its flag. The kernel may take
+ * it off its free list meanwhile, and dissolve it: every restore waits
+ * until the flag is clear, so that no folio leaves hugetlb, or is
+ * restored twice, while it is set. One at a time: pool walks are serial.
+ */
+static struct folio *hvo_restoring;
+
+static void hvo_wait_restoring(struct folio *folio)
+{
+	/* Pairs with the release in hvo_restore_free(): the flag is clear. */
+	wait_var_event(&hvo_restoring, smp_load_acquire(&hvo_restoring) != folio);
+}
+
 static unsigned long hvo_vmemmap_size(const struct hstate *h)
 {
 	return pages_per_huge_page(h) * sizeof(struct page);
@@ -85,6 +101,109 @@ bool hvo_should_optimize(const struct hstate *h, struct folio *folio)
 	if (h->order < HVO_MIN_ORDER)
 		return false;
 	return hvo_policy_wants(h->order, folio_nid(folio));
+}
+
+/**
+ * hvo_in_use_state - whether a folio in use may be locked and worked on
+ * @folio:	a folio on an hstate's active list, under hugetlb_lock
+ *
+ * A folio is its owner's alone from its allocation until the owner marks
+ * it migratable, the last thing it does with it (hugetlb_no_page(),
+ * hugetlb_wp(), hugetlb_mfill_atomic_pte(), hugetlbfs_fallocate(),
+ * hugetlb_install_folio()), or until migration or isolation hands it back
+ * (move_hugetlb_state(), folio_putback_hugetlb(), under hugetlb_lock):
+ * until then the owner may lock it non-atomically (__folio_set_locked() in
+ * hugetlb_add_to_page_cache()), and a trylock that won first would leave
+ * PG_locked set with no owner once the owner unlocks (an XOR). The flag is
+ * cleared only under hugetlb_lock (folio_isolate_hugetlb(),
+ * free_huge_folio()), and once it is set everyone locks atomically.
+ *
+ * Return: HVO_ADOPTED if it may, or why not.
+ */
+enum hvo_adopt_skip hvo_in_use_state(struct folio *folio)
+{
+	if (!folio_test_hugetlb(folio) || !folio_test_hugetlb_migratable(folio))
+		return HVO_SKIP_ISOLATED;
+	if (folio_test_hugetlb_temporary(folio))
+		return HVO_SKIP_TEMPORARY;
+	if (folio_test_hwpoison(folio) || folio_test_hugetlb_raw_hwp_unreliable(folio))
+		return HVO_SKIP_HWPOISON;
+	return HVO_ADOPTED;
+}
+
+/*
+ * Whether every tail struct page of @folio, after vmemmap page 0, holds
+ * what the struct pages in the shared @page hold, in each field anyone
+ * reads on a tail: nothing folio-specific (a raw hwpoison flag that
+ * memory-failure moved there, say) would be lost by sharing.
+ */
+static bool hvo_tails_pristine(struct folio *folio, struct page *page)
+{
+	const long per_page = PAGE_SIZE / sizeof(struct page);
+	const unsigned long flag_bits = BIT(NR_PAGEFLAGS) - 1;
+	const struct page *tail = page_to_virt(page);
+	long i, nr = folio_nr_pages(folio);
+
+	for (i = per_page; i < nr; i++) {
+		struct page *p = folio_page(folio, i);
+
+		if (p->compound_info != tail->compound_info ||
+		    (p->flags.f & flag_bits) ||
+		    page_to_nid(p) != page_to_nid(tail) ||
+		    page_zonenum(p) != page_zonenum(tail) ||
+		    p->mapping != tail->mapping || p->private ||
+		    page_ref_count(p) || atomic_read(&p->_mapcount) != -1)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * hvo_adopt_claim - set a folio in use as optimized, if it still may be
+ * @folio:	locked, referenced by the caller
+ * @tail:	the shared tail page its tails will map
+ *
+ * The flag is set under hugetlb_lock after the last check, and before any
+ * tail goes read-only: the one writer of tails of a folio in use, the
+ * hwpoison filter's undo (folio_clear_hugetlb_hwpoison()), tests it under
+ * the folio lock, which the caller holds. Then every tail is compared
+ * with the shared one; on a difference the flag is cleared again, with
+ * nothing remapped yet.
+ *
+ * Return: 0, or why not (a positive enum hvo_adopt_skip).
+ */
+static int hvo_adopt_claim(struct folio *folio, struct page *tail)
+{
+	enum hvo_adopt_skip why;
+
+	spin_lock_irq(hvo_sym.hugetlb_lock);
+	why = hvo_in_use_state(folio);
+	if (why == HVO_ADOPTED)
+		folio_set_hugetlb_vmemmap_optimized(folio);
+	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	if (why != HVO_ADOPTED)
+		return why;
+
+	if (hvo_tails_pristine(folio, tail))
+		return 0;
+	spin_lock_irq(hvo_sym.hugetlb_lock);
+	folio_clear_hugetlb_vmemmap_optimized(folio);
+	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	return HVO_SKIP_DIRTY_TAILS;
+}
+
+/*
+ * Whether @folio, which pool.c picked under hugetlb_lock and left last on
+ * @nid's free list of @h, is still there. Only then may it be looked at:
+ * off the list it may be anybody's by now, or no folio at all. Enqueuing
+ * adds at the head (enqueue_hugetlb_folio()), so nothing but a dequeue or
+ * a removal moves it. Under hugetlb_lock.
+ */
+static bool hvo_still_free(struct hstate *h, int nid, struct folio *folio)
+{
+	struct list_head *list = &h->hugepage_freelists[nid];
+
+	return !list_empty(list) && list_last_entry(list, struct folio, lru) == folio;
 }
 
 /*
@@ -111,48 +230,16 @@ static void hvo_flush_and_free_vmemmap_pages(struct list_head *list)
 	}
 }
 
+/* Free pages allocated for a restore that did not use them. */
 static void hvo_free_new_pages(struct list_head *list)
 {
 	struct page *page, *next;
 
 	list_for_each_entry_safe(page, next, list, lru) {
 		list_del(&page->lru);
+		atomic_long_dec(hvo_sym.nr_memmap_pages);
 		__free_page(page);
 	}
-}
-
-/*
- * Allocate @nr pages on (or near) @nid onto @list, in bulk where the
- * per-CPU lists allow it, and count them as memmap pages.
- */
-static int hvo_alloc_vmemmap_pages(int nid, unsigned long nr,
-				   struct list_head *list)
-{
-	/* Failure is expected under pressure and handled: no warning. */
-	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
-	struct page *batch[32];
-	unsigned long done = 0, got, i;
-
-	if (hvo_inject_fail(HVO_INJECT_RESTORE_PAGES))
-		return -ENOMEM;
-	while (done < nr) {
-		memset(batch, 0, sizeof(batch));
-		got = alloc_pages_bulk_node(gfp, nid, min(nr - done, ARRAY_SIZE(batch)),
-					    batch);
-		if (!got) {
-			batch[0] = alloc_pages_node(nid, gfp, 0);
-			if (!batch[0]) {
-				hvo_free_new_pages(list);
-				return -ENOMEM;
-			}
-			got = 1;
-		}
-		for (i = 0; i < got; i++)
-			list_add(&batch[i]->lru, list);
-		done += got;
-	}
-	atomic_long_add(nr, hvo_sym.nr_memmap_pages);
-	return 0;
 }
 
 /* Every vmemmap page after the first must begin with a tail struct page. */
@@ -164,41 +251,44 @@ static bool hvo_vmemmap_is_tails(unsigned long start, unsigned long end)
 	return true;
 }
 
+/* One folio being optimized: what hvo_optimize_prepare() got for it. */
+struct hvo_optimize {
+	struct folio *folio;
+	unsigned long start, end;	/* its vmemmap */
+	struct hvo_zone_stats *zs;
+	struct hvo_remap r;
+};
+
 /*
- * Optimize one folio; the pages it unmaps go to @freed, to be freed by the
- * caller after a TLB flush. On error, or when adopt.c's claim on a folio
- * in use (@in_use) refuses it (a positive reason), the folio is left as it
- * was. A folio in use keeps its head page: lock-free writers of its
- * refcount and pin count could be lost on a copy.
+ * Everything optimizing a folio needs that may sleep or fail, done before
+ * the folio is touched, and from its address alone: a free folio may be
+ * taken by the kernel meanwhile. The PMDs over its vmemmap are split (a
+ * self-hosted vmemmap is refused first), the shared tail of its (zone,
+ * order) is there, and so are its list entry and, with @head_copy, the
+ * page for a copy of its head. Undone by hvo_optimize_abort().
  */
-static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
-			    struct list_head *freed, bool in_use)
+static int hvo_optimize_prepare(struct hvo_optimize *o, const struct hstate *h,
+				struct folio *folio, struct zone *zone,
+				bool head_copy, struct list_head *freed)
 {
-	const bool head_copy = !in_use && READ_ONCE(hvo_head_copy);
-	const unsigned int order = h->order;
-	unsigned long start = (unsigned long)&folio->page;
-	unsigned long end = start + hvo_vmemmap_size(h);
-	struct zone *zone = folio_zone(folio);
-	struct hvo_zone_stats *zs = hvo_zone_stats(zone, order);
-	struct hvo_remap r = { .pages = freed, .head_addr = start };
-	int nid = folio_nid(folio);
+	int nid = zone_to_nid(zone);
 	bool created;
 	int ret;
 
-	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
+	o->folio = folio;
+	o->start = (unsigned long)&folio->page;
+	o->end = o->start + hvo_vmemmap_size(h);
+	o->zs = hvo_zone_stats(zone, h->order);
+	o->r = (struct hvo_remap){ .pages = freed, .head_addr = o->start };
 
-	if (!hvo_vmemmap_is_tails(start, end))
-		return -EINVAL;
-	/* A self-hosted vmemmap is refused here, before any split. */
-	ret = hvo_remap_split(start, end, nid, zs);
+	ret = hvo_remap_split(o->start, o->end, nid, o->zs);
 	if (ret)
 		return ret;
-
-	r.tail = hvo_shared_tail(order, zone, &created);
-	if (!r.tail)
+	o->r.tail = hvo_shared_tail(h->order, zone, &created);
+	if (!o->r.tail)
 		return -ENOMEM;
 	if (created)
-		atomic_long_inc(&zs->tail_pages);
+		atomic_long_inc(&o->zs->tail_pages);
 
 	/* The entry records whether the head was replaced, for restore. */
 	if (hvo_inject_fail(HVO_INJECT_XARRAY))
@@ -207,63 +297,116 @@ static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
 			GFP_KERNEL);
 	if (ret)
 		return ret;
-
-	/* Sets the flag, under the folio lock, before any tail goes read-only. */
-	if (in_use) {
-		ret = hvo_adopt_claim(folio, r.tail);
-		if (ret)
-			goto fail;
-	}
-
 	if (head_copy) {
-		r.head = hvo_inject_fail(HVO_INJECT_HEAD_COPY) ? NULL :
-			 alloc_pages_node(nid, GFP_KERNEL, 0);
-		if (!r.head) {
-			ret = -ENOMEM;
-			goto fail;
+		o->r.head = hvo_inject_fail(HVO_INJECT_HEAD_COPY) ? NULL :
+			    alloc_pages_node(nid, GFP_KERNEL, 0);
+		if (!o->r.head) {
+			xa_erase(&hvo_folios, folio_pfn(folio));
+			return -ENOMEM;
 		}
+	}
+	return 0;
+}
+
+static void hvo_optimize_abort(struct hvo_optimize *o)
+{
+	if (o->r.head)
+		__free_page(o->r.head);
+	xa_erase(&hvo_folios, folio_pfn(o->folio));
+}
+
+/*
+ * Remap the folio's tails to the shared one and set its flag, under
+ * hvo_remap_begin(), with the folio to itself or under hugetlb_lock. The
+ * pages unmapped go to @o->r.pages, to be freed after a TLB flush.
+ */
+static void hvo_optimize_commit(struct hvo_optimize *o)
+{
+	unsigned long start = o->start;
+
+	if (o->r.head) {
 		atomic_long_inc(hvo_sym.nr_memmap_pages);
-		atomic_long_inc(&zs->pages_allocated);
+		atomic_long_inc(&o->zs->pages_allocated);
 		/*
 		 * Set the flag before the copy so that both heads agree, as
 		 * mm/hugetlb_vmemmap.c does: until the TLB flush, other CPUs
 		 * may still see the old head.
 		 */
-		folio_set_hugetlb_vmemmap_optimized(folio);
-		copy_page(page_to_virt(r.head), (void *)start);
+		folio_set_hugetlb_vmemmap_optimized(o->folio);
+		copy_page(page_to_virt(o->r.head), (void *)start);
 	} else {
 		start += PAGE_SIZE;
 	}
-	hvo_remap_to_tail(start, end, &r);
-	folio_set_hugetlb_vmemmap_optimized(folio);
+	hvo_remap_to_tail(start, o->end, &o->r);
+	folio_set_hugetlb_vmemmap_optimized(o->folio);
 
-	atomic_long_inc(&zs->folios);
-	atomic_long_add((end - start) >> PAGE_SHIFT, &zs->pages_freed);
-	return 0;
-fail:
-	xa_erase(&hvo_folios, folio_pfn(folio));
-	return ret;
+	atomic_long_inc(&o->zs->folios);
+	atomic_long_add((o->end - start) >> PAGE_SHIFT, &o->zs->pages_freed);
 }
 
-/* Count, and trace with its duration when the tracepoint is on. */
-static int hvo_optimize_traced(const struct hstate *h, struct folio *folio,
-			       struct list_head *freed)
+/*
+ * Optimize one folio that the caller has to itself (a fresh one, through
+ * a hook) or, with @in_use, one in use that adopt.c holds a reference on
+ * and has locked. The pages it unmaps go to @freed, to be freed by the
+ * caller after a TLB flush. On error, or when the claim on a folio in use
+ * refuses it (a positive reason), the folio is left as it was. A folio in
+ * use keeps its head page: lock-free writers of its refcount and pin
+ * count could be lost on a copy.
+ */
+static int hvo_optimize_one(const struct hstate *h, struct folio *folio,
+			    struct list_head *freed, bool in_use)
 {
-	bool tracing = trace_folio_optimize_enabled();
-	u64 t0 = tracing ? ktime_get_ns() : 0;
-	int ret = hvo_optimize_one(h, folio, freed, false);
+	const bool head_copy = !in_use && READ_ONCE(hvo_head_copy);
+	struct hvo_optimize o;
+	int ret;
 
+	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
+
+	if (!hvo_vmemmap_is_tails((unsigned long)&folio->page,
+				  (unsigned long)&folio->page + hvo_vmemmap_size(h)))
+		return -EINVAL;
+	ret = hvo_optimize_prepare(&o, h, folio, folio_zone(folio), head_copy,
+				   freed);
+	if (ret)
+		return ret;
+	/* Sets the flag, under the folio lock, before any tail goes read-only. */
+	if (in_use) {
+		ret = hvo_adopt_claim(folio, o.r.tail);
+		if (ret) {
+			hvo_optimize_abort(&o);
+			return ret;
+		}
+	}
+	hvo_remap_begin();
+	hvo_optimize_commit(&o);
+	hvo_remap_end();
+	return 0;
+}
+
+/* Count an optimization, and trace it with its duration. */
+static void hvo_optimize_account(unsigned long pfn, unsigned int order,
+				 struct zone *zone, int ret, u64 t0)
+{
 	/* A refusal is a decision, not a failure: counted apart. */
 	if (ret == -EOPNOTSUPP) {
 		atomic_long_inc(&hvo_totals.skipped_self_hosted);
-		return ret;
+		return;
 	}
 	atomic_long_inc(&hvo_totals.optimize_total);
 	if (ret)
 		atomic_long_inc(&hvo_totals.optimize_failed);
-	if (tracing)
-		trace_folio_optimize(folio_pfn(folio), h->order, folio_nid(folio),
-				     folio_zonenum(folio), ret, ktime_get_ns() - t0);
+	if (t0)
+		trace_folio_optimize(pfn, order, zone_to_nid(zone), zone_idx(zone),
+				     ret, ktime_get_ns() - t0);
+}
+
+static int hvo_optimize_traced(const struct hstate *h, struct folio *folio,
+			       struct list_head *freed)
+{
+	u64 t0 = trace_folio_optimize_enabled() ? ktime_get_ns() : 0;
+	int ret = hvo_optimize_one(h, folio, freed, false);
+
+	hvo_optimize_account(folio_pfn(folio), h->order, folio_zone(folio), ret, t0);
 	return ret;
 }
 
@@ -319,126 +462,199 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
 	hvo_exit();
 }
 
-/*
- * A 1 GiB folio's vmemmap is 8 PMDs: the 7 after the head's, each mapped
- * by a PTE table that optimizing split, come back as one 2 MiB block
- * each, and their tables are freed: 7 allocations instead of 3584, and no
- * table left behind (the kernel's HVO never merges them back). In two
- * steps, each ended by a TLB flush: the PTEs are pointed at the block's
- * pages, then a PMD leaf replaces them (hvo_remap_collapse() says why).
- * The head's PMD, whose page 0 stays, is restored page by page, as is
- * any PMD for which no block can be had at once: a block is never worth
- * waiting for.
+/**
+ * hvo_optimize_free - optimize a free folio where it lies, on its free list
+ * @h:		its hstate
+ * @nid:	its node
+ * @folio:	picked by pool.c under hugetlb_lock, and left last on its list
+ * @zone:	its zone, read then
+ *
+ * The folio stays on its free list, counted free, all along: a
+ * reservation or a fault may take it at any moment, and gets it whole or
+ * optimized, never half way. What may sleep is done first; then, under
+ * hugetlb_lock, the folio is checked to be still there and wanted, is
+ * locked for that moment (no one can take it off the list meanwhile, so
+ * no owner locks it non-atomically), so that memory-failure's hwpoison
+ * filter undo, which writes raw hwpoison flags into the tails of a free
+ * folio too, under the folio lock, if its flag is clear
+ * (folio_clear_hugetlb_hwpoison()), is kept out; its tails are compared
+ * to the shared one, remapped, and its flag set. The head stays: the free
+ * list's links are in it. Then, as vmemmap_remap_free() does, every TLB is
+ * flushed and the old pages freed: until the flush a CPU may still read
+ * them, and they hold the same bytes.
+ *
+ * Return: 0, a positive enum hvo_adopt_skip, or a negative errno.
  */
-#define HVO_RESTORE_BLOCKS	8
-
-struct hvo_blocks {
-	unsigned long first;		/* vmemmap address of blocks[0] */
-	unsigned int nr;		/* blocks allocated */
-	struct page *block[HVO_RESTORE_BLOCKS];
-};
-
-static void hvo_alloc_blocks(int nid, unsigned long start, unsigned long end,
-			     struct hvo_blocks *b)
+int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,
+		      struct zone *zone)
 {
-	/*
-	 * Only a block that is free now: no reclaim, no compaction, no
-	 * kswapd (__GFP_NORETRY would still compact once). Restoring page
-	 * by page can always stand in for a block.
-	 */
-	const gfp_t gfp = __GFP_NOWARN | __GFP_NOMEMALLOC;
-	unsigned long addr;
-	unsigned int i;
+	u64 t0 = trace_folio_optimize_enabled() ? ktime_get_ns() : 0;
+	unsigned long pfn = folio_pfn(folio);
+	struct hvo_optimize o;
+	LIST_HEAD(freed);
+	int ret;
 
-	memset(b, 0, sizeof(*b));
-	b->first = ALIGN(start, PMD_SIZE);
-	for (i = 0, addr = b->first; i < HVO_RESTORE_BLOCKS && addr + PMD_SIZE <= end;
-	     i++, addr += PMD_SIZE) {
-		if (hvo_inject_fail(HVO_INJECT_RESTORE_BLOCK) ||
-		    !hvo_remap_collapsible(addr))
+	hvo_enter();
+	ret = hvo_optimize_prepare(&o, h, folio, zone, false, &freed);
+	if (ret)
+		goto out;
+	hvo_remap_begin();
+	spin_lock_irq(hvo_sym.hugetlb_lock);
+	if (!hvo_still_free(h, nid, folio))
+		ret = HVO_SKIP_BUSY;
+	else if (!hvo_should_optimize(h, folio))
+		ret = HVO_SKIP_OPTIMIZED;
+	else if (folio_test_hwpoison(folio) ||
+		 folio_test_hugetlb_raw_hwp_unreliable(folio))
+		ret = HVO_SKIP_HWPOISON;
+	else if (!folio_trylock(folio))
+		ret = HVO_SKIP_BUSY;
+	if (ret)
+		goto unlock;
+	if (!hvo_vmemmap_is_tails(o.start, o.end))
+		ret = -EINVAL;
+	else if (!hvo_tails_pristine(folio, o.r.tail))
+		ret = HVO_SKIP_DIRTY_TAILS;
+	else
+		hvo_optimize_commit(&o);
+	folio_unlock(folio);
+unlock:
+	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	hvo_remap_end();
+	if (ret)
+		hvo_optimize_abort(&o);
+	hvo_flush_and_free_vmemmap_pages(&freed);
+out:
+	/* A skipped folio is counted by the caller, by reason. */
+	if (ret <= 0)
+		hvo_optimize_account(pfn, h->order, zone, ret, t0);
+	hvo_exit();
+	return ret;
+}
+
+/*
+ * Allocate the pages that restoring a folio of @h maps (all of its
+ * vmemmap after page 0) on @zone's node, onto @r->pages, and fill each with what
+ * the shared tail @r->tail of its (@zone, order) holds. A whole order-9 block is taken for 512
+ * of them where one is free now: 7 allocations instead of 3584 for a 1 GiB
+ * folio. Only a block that is free now: no reclaim, no compaction, no
+ * kswapd (__GFP_NORETRY would still compact once); pages can always stand
+ * in for one. Blocks are split at once, as vmemmap_split_pmd() splits a
+ * vmemmap block: each page is freed on its own when the folio is optimized
+ * again. Counted as memmap pages, as vmemmap_remap_alloc() does.
+ *
+ * Return: 0, or -ENOMEM with nothing allocated.
+ */
+static int hvo_restore_prepare(const struct hstate *h, struct zone *zone,
+			       struct hvo_remap *r, unsigned long *blocks)
+{
+	const gfp_t block_gfp = __GFP_NOWARN | __GFP_NOMEMALLOC;
+	/* Failure is expected under pressure and handled: no warning. */
+	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	const unsigned int block_order = PMD_SHIFT - PAGE_SHIFT;
+	unsigned long nr = hvo_vmemmap_size(h) / PAGE_SIZE - 1;
+	unsigned long done = 0, got, i, j;
+	struct page *batch[32], *page;
+	const u64 *uniform = NULL;
+	int nid = zone_to_nid(zone);
+
+	*blocks = 0;
+	if (hvo_inject_fail(HVO_INJECT_RESTORE_PAGES))
+		return -ENOMEM;
+	for (i = nr >> block_order; i > 0; i--) {
+		if (hvo_inject_fail(HVO_INJECT_RESTORE_BLOCK))
 			continue;
-		/* Not compound: a later split splits it as hot-plugged vmemmap. */
-		b->block[i] = alloc_pages_node(nid, gfp, PMD_SHIFT - PAGE_SHIFT);
-		if (b->block[i])
-			b->nr++;
+		page = alloc_pages_node(nid, block_gfp, block_order);
+		if (!page)
+			break;
+		split_page(page, block_order);
+		for (j = 0; j < BIT(block_order); j++)
+			list_add(&page[j].lru, r->pages);
+		atomic_long_add(BIT(block_order), hvo_sym.nr_memmap_pages);
+		done += BIT(block_order);
+		++*blocks;
 	}
-}
+	while (done < nr) {
+		memset(batch, 0, sizeof(batch));
+		got = alloc_pages_bulk_node(gfp, nid, min(nr - done, ARRAY_SIZE(batch)),
+					    batch);
+		if (!got) {
+			batch[0] = alloc_pages_node(nid, gfp, 0);
+			if (!batch[0]) {
+				hvo_free_new_pages(r->pages);
+				return -ENOMEM;
+			}
+			got = 1;
+		}
+		for (i = 0; i < got; i++)
+			list_add(&batch[i]->lru, r->pages);
+		atomic_long_add(got, hvo_sym.nr_memmap_pages);
+		done += got;
+	}
 
-static void hvo_free_blocks(struct hvo_blocks *b)
-{
-	unsigned int i;
-
-	for (i = 0; i < HVO_RESTORE_BLOCKS; i++)
-		if (b->block[i])
-			__free_pages(b->block[i], PMD_SHIFT - PAGE_SHIFT);
-}
-
-/* The block for the 2 MiB of vmemmap at @addr, or NULL. */
-static struct page *hvo_block_at(struct hvo_blocks *b, unsigned long addr,
-				 unsigned long next)
-{
-	unsigned long i = (addr - b->first) / PMD_SIZE;
-
-	if (addr < b->first || next - addr != PMD_SIZE || i >= HVO_RESTORE_BLOCKS)
-		return NULL;
-	return b->block[i];
-}
-
-/*
- * Copy the 512 vmemmap pages at @addr into @block (fill those that map
- * @r->uniform, counted in @r->filled) and map them there with PTEs; queue
- * the block on @collapse, its address in page->private, for hvo_collapse()
- * to map with a PMD leaf once every TLB has been flushed.
- */
-static void hvo_restore_block(unsigned long addr, struct page *block,
-			      struct hvo_remap *r, struct list_head *collapse)
-{
-	r->block = block;
-	r->block_addr = addr;
-	hvo_remap_to_block(addr, addr + PMD_SIZE, r);
-	set_page_private(block, addr);
-	list_add_tail(&block->lru, collapse);
+	if (!r->tail)
+		return 0;
+	/* A page of equal struct pages is filled from one, with stores only. */
+	if (!hvo_inject_fail(HVO_INJECT_RESTORE_FILL) &&
+	    hvo_uniform_tail(h->order, zone) == r->tail)
+		uniform = page_to_virt(r->tail);
+	list_for_each_entry(page, r->pages, lru) {
+		if (uniform)
+			hvo_fill_tails(page_to_virt(page), uniform);
+		else
+			copy_page(page_to_virt(page), page_to_virt(r->tail));
+	}
+	r->filled = !!uniform;
+	return 0;
 }
 
 /*
- * The second step of restoring blocks, after the flush that follows the
- * first: map each with a PMD leaf, flush again, free the PTE tables.
+ * A restored folio's bookkeeping: its list entry goes, and the counters
+ * of its (zone, order) drop, if hvo_shared optimized it. A head copy
+ * stays: it is the folio's vmemmap page 0 now.
  */
-static void hvo_collapse(struct list_head *collapse)
+static void hvo_restore_account(const struct hstate *h, unsigned long pfn,
+				struct zone *zone, struct hvo_remap *r)
 {
-	struct page *block, *next;
-	LIST_HEAD(tables);
+	unsigned long nr = hvo_vmemmap_size(h) / PAGE_SIZE - 1;
+	struct hvo_zone_stats *zs;
+	bool head_copied;
+	void *entry;
 
-	if (list_empty(collapse))
+	if (r->filled)
+		atomic_long_add(nr - r->copied, &hvo_totals.restore_pages_filled);
+	entry = xa_erase(&hvo_folios, pfn);
+	if (!entry)
 		return;
-	list_for_each_entry_safe(block, next, collapse, lru) {
-		list_del(&block->lru);
-		if (hvo_remap_collapse(page_private(block), block, &tables))
-			atomic_long_inc(&hvo_totals.restore_pmd_leaves);
-		set_page_private(block, 0);
-	}
-	hvo_flush_tlb_all(HVO_FLUSH_COLLAPSE);
-	atomic_long_add(hvo_remap_free_tables(&tables),
-			&hvo_totals.pte_tables_freed);
+	head_copied = xa_to_value(entry);
+	zs = hvo_zone_stats(zone, h->order);
+	atomic_long_dec(&zs->folios);
+	atomic_long_sub(nr + head_copied, &zs->pages_freed);
+	atomic_long_sub(head_copied, &zs->pages_allocated);
+}
+
+/* The shared tail an optimized folio of @h in @zone maps, or NULL. */
+static struct page *hvo_tail_of(const struct hstate *h, struct zone *zone)
+{
+	return READ_ONCE(zone->vmemmap_tails[h->order - VMEMMAP_TAIL_MIN_ORDER]);
 }
 
 /*
- * Restore one folio's vmemmap; the caller flushes the TLB, then calls
- * hvo_collapse(@collapse), except for a folio in use (@in_use), whose flag
- * may only clear after the flush: no CPU that still maps a shared tail
- * read-only may be allowed to write it. That flush is done here.
+ * Restore one folio's vmemmap that the caller has to itself (leaving
+ * hugetlb, through a hook) or, with @in_use, one in use that adopt.c
+ * holds a reference on and has locked. The caller flushes the TLB, except
+ * for a folio in use, whose flag may only clear after the flush: no CPU
+ * that still maps a shared tail read-only may be allowed to write it.
+ * That flush is done here.
  */
 static int hvo_restore_one(const struct hstate *h, struct folio *folio,
-			   bool in_use, struct list_head *collapse)
+			   bool in_use)
 {
 	unsigned long start = (unsigned long)&folio->page + PAGE_SIZE;
 	unsigned long end = (unsigned long)&folio->page + hvo_vmemmap_size(h);
-	unsigned long nr = (end - start) >> PAGE_SHIFT;
-	unsigned long addr, next;
-	struct hvo_blocks b;
-	struct page *block;
+	struct zone *zone = folio_zone(folio);
+	unsigned long blocks;
 	struct hvo_remap r;
-	void *entry;
 	LIST_HEAD(pages);
 	int ret;
 
@@ -446,27 +662,16 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	VM_WARN_ON_ONCE_FOLIO(!in_use && folio_ref_count(folio), folio);
 
 	atomic_long_inc(&hvo_totals.restore_total);
-	hvo_alloc_blocks(folio_nid(folio), start, end, &b);
-	ret = hvo_alloc_vmemmap_pages(folio_nid(folio),
-				      nr - b.nr * PTRS_PER_PTE, &pages);
+	r = (struct hvo_remap){ .pages = &pages, .tail = hvo_tail_of(h, zone) };
+	ret = hvo_restore_prepare(h, zone, &r, &blocks);
 	if (ret) {
-		hvo_free_blocks(&b);
 		atomic_long_inc(&hvo_totals.restore_failed);
 		return ret;
 	}
-	atomic_long_add(b.nr * PTRS_PER_PTE, hvo_sym.nr_memmap_pages);
-	r = (struct hvo_remap){ .pages = &pages };
-	if (!hvo_inject_fail(HVO_INJECT_RESTORE_FILL))
-		r.uniform = hvo_uniform_tail(h->order, folio_zone(folio));
-	for (addr = start; addr < end; addr = next) {
-		next = pmd_addr_end(addr, end);
-		block = hvo_block_at(&b, addr, next);
-		if (block)
-			hvo_restore_block(addr, block, &r, collapse);
-		else
-			hvo_remap_to_copies(addr, next, &r);
-	}
-	atomic_long_add(r.filled, &hvo_totals.restore_pages_filled);
+	atomic_long_add(blocks, &hvo_totals.restore_blocks);
+	hvo_remap_begin();
+	hvo_remap_to_pages(start, end, &r);
+	hvo_remap_end();
 	if (in_use) {
 		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
 		spin_lock_irq(hvo_sym.hugetlb_lock);
@@ -475,27 +680,16 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	} else {
 		folio_clear_hugetlb_vmemmap_optimized(folio);
 	}
-
-	entry = xa_erase(&hvo_folios, folio_pfn(folio));
-	if (entry) {
-		struct hvo_zone_stats *zs;
-		bool head_copied = xa_to_value(entry);
-
-		/* A head copy stays: it is this folio's vmemmap page 0 now. */
-		zs = hvo_zone_stats(folio_zone(folio), h->order);
-		atomic_long_dec(&zs->folios);
-		atomic_long_sub(nr + head_copied, &zs->pages_freed);
-		atomic_long_sub(head_copied, &zs->pages_allocated);
-	}
+	hvo_restore_account(h, folio_pfn(folio), zone, &r);
 	return 0;
 }
 
 static int hvo_restore_traced(const struct hstate *h, struct folio *folio,
-			      bool in_use, struct list_head *collapse)
+			      bool in_use)
 {
 	bool tracing = trace_folio_restore_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
-	int ret = hvo_restore_one(h, folio, in_use, collapse);
+	int ret = hvo_restore_one(h, folio, in_use);
 
 	if (tracing)
 		trace_folio_restore(folio_pfn(folio), h->order, folio_nid(folio),
@@ -515,15 +709,14 @@ static int hvo_restore_traced(const struct hstate *h, struct folio *folio,
  */
 int hvo_restore_folio(const struct hstate *h, struct folio *folio)
 {
-	LIST_HEAD(collapse);
 	int ret = 0;
 
 	hvo_enter();
+	hvo_wait_restoring(folio);
 	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-		ret = hvo_restore_traced(h, folio, false, &collapse);
+		ret = hvo_restore_traced(h, folio, false);
 		if (!ret)
 			hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
-		hvo_collapse(&collapse);
 	}
 	hvo_exit();
 	return ret;
@@ -536,7 +729,7 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
  * @non_hvo_folios:	output: folios whose vmemmap is whole
  *
  * Stops at the first error; that folio and the ones after it stay on
- * @folio_list. One TLB flush for the list.
+ * @folio_list. One TLB flush for the list, as the kernel's does.
  *
  * Return: the number of folios restored, or the error.
  */
@@ -544,14 +737,14 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 			struct list_head *non_hvo_folios)
 {
 	struct folio *folio, *next;
-	LIST_HEAD(collapse);
 	long restored = 0;
 	int ret = 0;
 
 	hvo_enter();
 	list_for_each_entry_safe(folio, next, folio_list, lru) {
+		hvo_wait_restoring(folio);
 		if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-			ret = hvo_restore_traced(h, folio, false, &collapse);
+			ret = hvo_restore_traced(h, folio, false);
 			if (ret)
 				break;
 			restored++;
@@ -560,15 +753,90 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 	}
 	if (restored)
 		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
-	hvo_collapse(&collapse);
 	hvo_exit();
 	return ret ? ret : restored;
+}
+
+/**
+ * hvo_restore_free - restore a free folio where it lies, on its free list
+ * @h:		its hstate
+ * @nid:	its node
+ * @folio:	picked by pool.c under hugetlb_lock, and left last on its list
+ * @zone:	its zone, read then
+ *
+ * As hvo_optimize_free(), the folio stays free and available all along.
+ * The pages are allocated and filled first; under hugetlb_lock the folio
+ * is checked to be still there and optimized, and its PTEs are pointed
+ * at them. Then, as vmemmap_remap_alloc() and
+ * __hugetlb_vmemmap_restore_folio() do, every TLB is flushed before the
+ * flag is cleared: a CPU that still maps a shared tail read-only must not
+ * be told the tails are writable. The kernel may take the folio between
+ * the two; restores of it wait (hvo_restoring), so it cannot leave
+ * hugetlb with the flag set.
+ *
+ * Return: 0, HVO_SKIP_BUSY if it is gone, HVO_SKIP_OPTIMIZED if it is
+ * whole already, or -ENOMEM with the folio unchanged.
+ */
+int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
+		     struct zone *zone)
+{
+	bool tracing = trace_folio_restore_enabled();
+	u64 t0 = tracing ? ktime_get_ns() : 0;
+	unsigned long pfn = folio_pfn(folio);
+	unsigned long start = (unsigned long)&folio->page + PAGE_SIZE;
+	unsigned long end = (unsigned long)&folio->page + hvo_vmemmap_size(h);
+	struct hvo_remap r = { .tail = hvo_tail_of(h, zone) };
+	unsigned long blocks;
+	LIST_HEAD(pages);
+	int ret;
+
+	hvo_enter();
+	r.pages = &pages;
+	ret = hvo_restore_prepare(h, zone, &r, &blocks);
+	if (ret) {
+		atomic_long_inc(&hvo_totals.restore_total);
+		atomic_long_inc(&hvo_totals.restore_failed);
+		goto out;
+	}
+	hvo_remap_begin();
+	spin_lock_irq(hvo_sym.hugetlb_lock);
+	if (!hvo_still_free(h, nid, folio))
+		ret = HVO_SKIP_BUSY;
+	else if (!folio_test_hugetlb_vmemmap_optimized(folio))
+		ret = HVO_SKIP_OPTIMIZED;
+	else
+		hvo_remap_to_pages(start, end, &r);
+	if (!ret)
+		WRITE_ONCE(hvo_restoring, folio);
+	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	hvo_remap_end();
+	if (ret) {
+		hvo_free_new_pages(&pages);
+		goto out;
+	}
+
+	hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
+	folio_clear_hugetlb_vmemmap_optimized(folio);
+	/* A restore waiting for it sees the flag clear (hvo_wait_restoring()). */
+	smp_store_release(&hvo_restoring, NULL);
+	wake_up_var(&hvo_restoring);
+
+	atomic_long_inc(&hvo_totals.restore_total);
+	atomic_long_add(blocks, &hvo_totals.restore_blocks);
+	hvo_restore_account(h, pfn, zone, &r);
+out:
+	if (tracing && ret <= 0)
+		trace_folio_restore(pfn, h->order, zone_to_nid(zone), zone_idx(zone),
+				    ret, ktime_get_ns() - t0);
+	hvo_exit();
+	return ret;
 }
 
 /**
  * hvo_adopt_folio - optimize a hugetlb folio that may be in use
  * @h:		the folio's hstate
  * @folio:	a folio the caller holds a reference on, which adopt.c chose
+ *		under hugetlb_lock as hvo_in_use_state() allows
  *
  * The order of docs/safety.md (adopting folios in use): split, shared
  * tail and list entry first; then, under the folio lock, the flag set
@@ -609,7 +877,8 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 /**
  * hvo_restore_in_use - give a folio that may be in use its vmemmap back
  * @h:		the folio's hstate
- * @folio:	a folio the caller holds a reference on, optimized by
+ * @folio:	a folio the caller holds a reference on, which adopt.c chose
+ *		under hugetlb_lock as hvo_in_use_state() allows; optimized by
  *		hvo_shared, an earlier load of it or the kernel's HVO
  *
  * Return: 0 if restored, HVO_SKIP_BUSY if the folio is locked,
@@ -619,18 +888,16 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 int hvo_restore_in_use(struct hstate *h, struct folio *folio)
 {
 	int ret = HVO_SKIP_OPTIMIZED;
-	LIST_HEAD(collapse);
 
 	hvo_enter();
+	hvo_wait_restoring(folio);
 	if (!folio_trylock(folio)) {
 		ret = HVO_SKIP_BUSY;
 	} else {
 		if (folio_test_hugetlb_vmemmap_optimized(folio))
-			ret = hvo_restore_traced(h, folio, true, &collapse);
+			ret = hvo_restore_traced(h, folio, true);
 		folio_unlock(folio);
 	}
-	/* hvo_restore_one() flushed: the folio was in use. */
-	hvo_collapse(&collapse);
 	hvo_exit();
 	return ret;
 }
@@ -662,7 +929,6 @@ void hvo_engine_exit(void)
 		synchronize_rcu_tasks();
 	} while (atomic_long_read(&hvo_entries) != seen);
 	xa_destroy(&hvo_folios);
-	hvo_remap_exit();
 }
 
 /* The first head PFN at or after *@pfn that hvo_shared optimized. */

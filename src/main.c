@@ -36,9 +36,10 @@ static int __init hvo_shared_init(void)
 		return ret;
 	}
 
-	WRITE_ONCE(hvo_state, HVO_STATE_ACTIVE);
 	pr_info("version %s loaded\n", HVO_SHARED_VERSION);
 	hvo_pool_takeover();
+	/* Active from here; then adopt=1 or restore=1 given at load run. */
+	hvo_adopt_start();
 	return 0;
 }
 

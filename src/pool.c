@@ -1,22 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Folios already in the pools: optimize the free ones at load (takeover=1)
- * and restore them before unload (giveback=1).
+ * and restore them before unload (giveback=1), and walk the free lists
+ * for adopt and restore.
  *
- * A free folio is taken off its free list under hugetlb_lock, worked on
- * without the lock, and put back. While it is off the list its
- * hugetlb_freed flag is clear, which is how mm/hugetlb.c marks a folio in
- * transit: dissolve_free_hugetlb_folio() waits for it to come back. A
- * folio is only taken while free pages exceed reservations, so a
- * reservation can always find its page. The hstate's resize_lock keeps
- * pool resizing out meanwhile.
+ * A free folio is never taken off its free list: it is picked under
+ * hugetlb_lock, and the engine works on it where it lies
+ * (hvo_optimize_free(), hvo_restore_free()), so that a reservation or a
+ * fault can have it at any moment, as without hvo_shared.
  */
 #include <linux/hugetlb.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 
 #include "hvo_shared.h"
+
+/* Folios looked at per hugetlb_lock hold: it bounds the time with interrupts off. */
+#define HVO_POOL_BATCH	32
+
+/* One walk at a time: hvo_restore_free() restores one folio at a time. */
+static DEFINE_MUTEX(hvo_pool_mutex);
 
 static bool hvo_takeover = true;
 module_param_named(takeover, hvo_takeover, bool, 0444);
@@ -26,76 +32,117 @@ static bool hvo_giveback;
 module_param_named(giveback, hvo_giveback, bool, 0644);
 MODULE_PARM_DESC(giveback, "restore the free optimized folios before unload (default: N)");
 
-/* Take a free folio that @want accepts off @nid's free list, or NULL. */
-static struct folio *hvo_pool_take(struct hstate *h, int nid,
-				   bool (*want)(struct hstate *h, struct folio *f))
+/*
+ * Pick a free folio that @want accepts from @nid's free list of @h: look
+ * at up to HVO_POOL_BATCH folios from the head, each moved to the tail as
+ * it is looked at (folio_putback_hugetlb() does so on the active list),
+ * so that each pick starts at folios not yet seen; the one picked is left
+ * last, where the engine looks for it again. @budget counts the folios
+ * looked at. Returns NULL if none in this batch; @zone is the picked
+ * folio's.
+ */
+static struct folio *hvo_pool_pick(struct hstate *h, int nid,
+				   bool (*want)(struct hstate *h, struct folio *f),
+				   long *budget, struct zone **zone)
 {
-	struct folio *folio;
+	struct list_head *list = &h->hugepage_freelists[nid];
+	struct folio *folio, *picked = NULL;
+	int i;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
-	if (h->free_huge_pages <= h->resv_huge_pages)
-		goto none;
-	list_for_each_entry(folio, &h->hugepage_freelists[nid], lru) {
-		if (folio_test_hwpoison(folio) || !want(h, folio))
-			continue;
-		list_del_init(&folio->lru);
-		folio_clear_hugetlb_freed(folio);
-		h->free_huge_pages--;
-		h->free_huge_pages_node[nid]--;
-		spin_unlock_irq(hvo_sym.hugetlb_lock);
-		return folio;
+	for (i = 0; i < HVO_POOL_BATCH && *budget > 0 && !list_empty(list); i++) {
+		folio = list_first_entry(list, struct folio, lru);
+		list_move_tail(&folio->lru, list);
+		--*budget;
+		if (!folio_test_hwpoison(folio) && want(h, folio)) {
+			*zone = folio_zone(folio);
+			picked = folio;
+			break;
+		}
 	}
-none:
+	if (list_empty(list))
+		*budget = 0;
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
-	return NULL;
-}
-
-/* Put @folio back, at the tail: the list's head is still to be looked at. */
-static void hvo_pool_put(struct hstate *h, struct folio *folio)
-{
-	int nid = folio_nid(folio);
-
-	spin_lock_irq(hvo_sym.hugetlb_lock);
-	list_add_tail(&folio->lru, &h->hugepage_freelists[nid]);
-	h->free_huge_pages++;
-	h->free_huge_pages_node[nid]++;
-	folio_set_hugetlb_freed(folio);
-	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	return picked;
 }
 
 /*
  * Apply @work to each free folio of every hstate that @want accepts, one
- * at a time. Returns how many were worked on; stops at the first error.
+ * at a time. Returns how many were worked on (@work returned 0); stops at
+ * the first error.
  */
 static long hvo_pool_walk(bool (*want)(struct hstate *h, struct folio *f),
-			  int (*work)(struct hstate *h, struct folio *f))
+			  int (*work)(struct hstate *h, int nid,
+				      struct folio *f, struct zone *zone))
 {
-	struct hstate *h;
+	struct zone *zone = NULL;
 	struct folio *folio;
+	struct hstate *h;
 	long done = 0;
-	int nid, ret = 0;
+	int nid, ret;
 
+	mutex_lock(&hvo_pool_mutex);
 	hvo_for_each_hstate(h) {
 		if (h->order < HVO_MIN_ORDER)
 			continue;
-		mutex_lock(&h->resize_lock);
 		for_each_online_node(nid) {
-			long seen = 0, limit = h->free_huge_pages_node[nid];
-
 			/* Each folio goes to the tail once: bounded walk. */
-			while (!ret && seen++ < limit &&
-			       (folio = hvo_pool_take(h, nid, want))) {
-				ret = work(h, folio);
-				hvo_pool_put(h, folio);
+			long budget = READ_ONCE(h->free_huge_pages_node[nid]);
+
+			while (budget > 0 && !fatal_signal_pending(current)) {
+				folio = hvo_pool_pick(h, nid, want, &budget, &zone);
+				if (!folio)
+					continue;
+				ret = work(h, nid, folio, zone);
+				if (ret < 0)
+					goto out;
 				done += !ret;
 				cond_resched();
 			}
 		}
-		mutex_unlock(&h->resize_lock);
-		if (ret)
-			break;
 	}
+out:
+	mutex_unlock(&hvo_pool_mutex);
 	return done;
+}
+
+/**
+ * hvo_pool_count_left - free folios still optimized that restore-all left
+ *
+ * Those an earlier load or the kernel's HVO optimized; this load's are
+ * counted apart (hvo_count_ours()). HVO_POOL_BATCH at a time.
+ */
+long hvo_pool_count_left(void)
+{
+	struct list_head *list;
+	struct folio *folio;
+	struct hstate *h;
+	long left = 0, n;
+	int nid, i;
+
+	mutex_lock(&hvo_pool_mutex);
+	hvo_for_each_hstate(h) {
+		for_each_online_node(nid) {
+			list = &h->hugepage_freelists[nid];
+			n = READ_ONCE(h->free_huge_pages_node[nid]);
+			while (n > 0) {
+				spin_lock_irq(hvo_sym.hugetlb_lock);
+				for (i = 0; i < HVO_POOL_BATCH && n > 0 && !list_empty(list);
+				     i++, n--) {
+					folio = list_first_entry(list, struct folio, lru);
+					list_move_tail(&folio->lru, list);
+					left += folio_test_hugetlb_vmemmap_optimized(folio) &&
+						!hvo_is_ours(folio);
+				}
+				if (list_empty(list))
+					n = 0;
+				spin_unlock_irq(hvo_sym.hugetlb_lock);
+				cond_resched();
+			}
+		}
+	}
+	mutex_unlock(&hvo_pool_mutex);
+	return left;
 }
 
 static bool hvo_pool_wants_optimize(struct hstate *h, struct folio *folio)
@@ -113,22 +160,30 @@ static bool hvo_pool_wants_restore_any(struct hstate *h, struct folio *folio)
 	return folio_test_hugetlb_vmemmap_optimized(folio);
 }
 
-static int hvo_pool_optimize(struct hstate *h, struct folio *folio)
+/* Count a free folio that was not optimized, by reason, as adopt does. */
+static int hvo_pool_optimize(struct hstate *h, int nid, struct folio *folio,
+			     struct zone *zone)
 {
-	hvo_optimize_folio(h, folio);
-	return 0;
+	int ret = hvo_optimize_free(h, nid, folio, zone);
+
+	if (ret > 0 && ret != HVO_SKIP_OPTIMIZED)
+		atomic_long_inc(&hvo_adopt_totals.skipped[ret]);
+	/* Best effort, as the kernel's HVO: the next folio may do. */
+	return ret < 0 ? 1 : ret;
 }
 
-static int hvo_pool_restore(struct hstate *h, struct folio *folio)
+static int hvo_pool_restore(struct hstate *h, int nid, struct folio *folio,
+			    struct zone *zone)
 {
-	return hvo_restore_folio(h, folio);
+	return hvo_restore_free(h, nid, folio, zone);
 }
 
 /* As hvo_pool_restore(), counting the folios this load did not optimize. */
-static int hvo_pool_restore_counted(struct hstate *h, struct folio *folio)
+static int hvo_pool_restore_counted(struct hstate *h, int nid,
+				    struct folio *folio, struct zone *zone)
 {
 	bool inherited = !hvo_is_ours(folio);
-	int ret = hvo_restore_folio(h, folio);
+	int ret = hvo_restore_free(h, nid, folio, zone);
 
 	if (!ret && inherited)
 		atomic_long_inc(&hvo_adopt_totals.restore_inherited);

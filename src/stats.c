@@ -85,10 +85,8 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "optimize_retried %ld\n", atomic_long_read(&hvo_totals.optimize_retried));
 	seq_printf(m, "skipped_self_hosted %ld\n",
 		   atomic_long_read(&hvo_totals.skipped_self_hosted));
-	seq_printf(m, "restore_pmd_leaves %ld\n",
-		   atomic_long_read(&hvo_totals.restore_pmd_leaves));
-	seq_printf(m, "pte_tables_freed %ld\n",
-		   atomic_long_read(&hvo_totals.pte_tables_freed));
+	seq_printf(m, "restore_blocks %ld\n",
+		   atomic_long_read(&hvo_totals.restore_blocks));
 	seq_printf(m, "restore_pages_filled %ld\n",
 		   atomic_long_read(&hvo_totals.restore_pages_filled));
 	seq_printf(m, "adopt_total %ld\n", atomic_long_read(&hvo_adopt_totals.adopted));

@@ -76,17 +76,22 @@ TRACE_EVENT(tail_alloc,
 		  __entry->nid, __entry->zone, __entry->order)
 );
 
-/* A PMD leaf of the vmemmap was split into a PTE table. */
+/*
+ * A PMD leaf of the vmemmap was split into a PTE table; @pfn is the first
+ * PFN whose struct page it maps. Fired before the TLB flush that follows.
+ */
 TRACE_EVENT(pmd_split,
 	TP_PROTO(unsigned long address),
 	TP_ARGS(address),
 	TP_STRUCT__entry(
 		__field(unsigned long, address)
+		__field(unsigned long, pfn)
 	),
 	TP_fast_assign(
 		__entry->address = address;
+		__entry->pfn = page_to_pfn((struct page *)address);
 	),
-	TP_printk("address=0x%lx", __entry->address)
+	TP_printk("address=0x%lx pfn=0x%lx", __entry->address, __entry->pfn)
 );
 
 /*
@@ -97,7 +102,6 @@ TRACE_EVENT(pmd_split,
 TRACE_DEFINE_ENUM(HVO_FLUSH_SPLIT);
 TRACE_DEFINE_ENUM(HVO_FLUSH_OPTIMIZE);
 TRACE_DEFINE_ENUM(HVO_FLUSH_RESTORE);
-TRACE_DEFINE_ENUM(HVO_FLUSH_COLLAPSE);
 
 TRACE_EVENT(tlb_flush,
 	TP_PROTO(int reason),
@@ -111,8 +115,7 @@ TRACE_EVENT(tlb_flush,
 	TP_printk("reason=%s", __print_symbolic(__entry->reason,
 		  { HVO_FLUSH_SPLIT, "split" },
 		  { HVO_FLUSH_OPTIMIZE, "optimize" },
-		  { HVO_FLUSH_RESTORE, "restore" },
-		  { HVO_FLUSH_COLLAPSE, "collapse" }))
+		  { HVO_FLUSH_RESTORE, "restore" }))
 );
 
 #endif /* _HVO_SHARED_TRACE_H */

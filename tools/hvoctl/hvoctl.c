@@ -830,7 +830,7 @@ static const char *const action_keys[] = {
 	"adopt_skipped.hwpoison", "adopt_skipped.temporary", "adopt_skipped.dirty_tails",
 	"adopt_skipped.head_copy", "adopt_skipped.self_hosted", "adopt_skipped.optimized",
 	"restore_all_total", "restore_all_failed", "restore_all_busy", "restore_all_inherited",
-	"restore_pmd_leaves", "pte_tables_freed", "restore_pages_filled",
+	"restore_blocks", "restore_pages_filled",
 };
 
 /*
@@ -870,7 +870,7 @@ static int cmd_action(const char *name)
 		int fd = open(path, O_WRONLY);
 
 		if (fd < 0 || write(fd, "1", 1) != 1)
-			_exit(errno == ENOMEM ? 3 : errno == ENODEV ? 4 : 2);
+			_exit(errno == ENOMEM ? 3 : errno == ENODEV ? 4 : errno == EBUSY ? 5 : 2);
 		_exit(close(fd) ? 2 : 0);
 	}
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -900,6 +900,9 @@ static int cmd_action(const char *name)
 			    name);
 	case 4:
 		return fail(EXIT_BUSY, "%s: %s is unloading", name, MODULE_NAME);
+	case 5:
+		return fail(EXIT_BUSY, "%s: an adopt or restore is running: run it again later",
+			    name);
 	default:
 		return fail(EXIT_ERROR, "%s: the module refused it (see dmesg)", name);
 	}
