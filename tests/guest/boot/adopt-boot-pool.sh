@@ -3,8 +3,10 @@
 # Pools from the kernel command line, in use before the module loads:
 # the 1 GiB folio holds a hugetlbfs file's data (its vmemmap is bootmem),
 # 16 of the 2 MiB folios are mapped by a process that checks them in a
-# loop. Takeover leaves them alone; adopt optimizes them; restore gives
-# them back; the data never changes. Then restore under real memory
+# loop. Loaded with adopt=1, as /etc/modprobe.d would at boot, the module
+# optimizes every one of them with no other step (takeover the free ones,
+# adopt those in use, once active); restore gives them back; the data
+# never changes. Then restore under real memory
 # pressure (a 2 MiB pool, left alone by hstates=1G, grown until no 2 MiB
 # block is free): the 1 GiB folio's 4095 pages cannot be had, restore
 # fails with ENOMEM and leaves it optimized and intact, and once memory is
@@ -30,27 +32,24 @@ tap $? "the 1 GiB folio holds a hugetlbfs file's data: $out"
 watch_start used anon 16
 tap $? "a process maps 16 folios of 2 MiB and checks them in a loop"
 
-modprobe hvo_shared
-is "$(stat folios_optimized)" 16 "takeover optimizes the 16 free folios only"
-echo 1 >"$PARAMS/adopt"
-tap $? "adopt returns success"
-is "$(stat adopt_total)" 17 "adopt: the 1 GiB folio and the 16 of 2 MiB in use"
+modprobe hvo_shared adopt=1
+tap $? "modprobe hvo_shared adopt=1 succeeds"
+is "$(stat folios_optimized) $(stat state)" "33 active" "  ... every folio of both pools is optimized, and the module active"
+is "$(stat adopt_total)" 17 "  ... the 1 GiB folio and the 16 of 2 MiB in use by adopt"
 is "$(awk '$1 ~ /\.order18\.folios_optimized$/ { n += $2 } END { print n + 0 }' "$STATS")" 1 \
 	"  ... the 1 GiB one counted under order 18"
 consistent "adopt"
 out=$("$hugemap" verify 1 1048576 $G/data)
 tap $? "  ... the 1 GiB folio's data is intact: $out"
 
-leaves0=$(stat restore_pmd_leaves)
-freed0=$(stat pte_tables_freed)
+blocks0=$(stat restore_blocks)
 out=$(hvoctl restore 2>/dev/null)
 tap $? "hvoctl restore returns success"
-moved="restore_pmd_leaves +$(($(stat restore_pmd_leaves) - leaves0))"
-moved+=" pte_tables_freed +$(($(stat pte_tables_freed) - freed0))"
-is "$(grep -o '\(restore_pmd_leaves\|pte_tables_freed\) +[0-9]*' <<<"$out" | paste -sd' ')" \
+moved="restore_blocks +$(($(stat restore_blocks) - blocks0))"
+is "$(grep -o 'restore_blocks +[0-9]*' <<<"$out")" \
 	"$moved" "  ... it reports what the stats moved: $moved"
-is "$moved" "restore_pmd_leaves +7 pte_tables_freed +7" \
-	"  ... the 1 GiB folio's 7 PMDs after its head are leaves again, their tables freed"
+is "$moved" "restore_blocks +7" \
+	"  ... the 1 GiB folio's vmemmap after its first 2 MiB came back as 7 blocks"
 is "$(memmap_pages)" "$mm0" "  ... nr_memmap_* back at baseline"
 out=$("$hugemap" verify 1 1048576 $G/data)
 tap $? "  ... the 1 GiB folio's data is intact: $out"
