@@ -29,6 +29,8 @@ hl=$(helper hugeloop) || { tap 1 "build hugeloop"; tap_done; exit 1; }
 clean_start
 dmesg_mark
 hung0=$(<"$HUNG") overcommit0=$(<"$OVERCOMMIT")
+# Set back however the file ends (run-all's time limit too).
+trap 'echo "$hung0" >"$HUNG"; echo "$overcommit0" >"$OVERCOMMIT"' EXIT
 echo 10 >"$HUNG"
 echo 0 >"$OVERCOMMIT"
 pool_set 2048 "" "$NR"
@@ -102,7 +104,4 @@ diag "the last adopt: $(dmesg_since | grep 'adopt: .* in use adopted' | tail -n 
 unload
 pool_set 2048 "" 0
 is "$(meminfo HugePages_Total)" 0 "after rmmod the pool drains to 0"
-
-echo "$hung0" >"$HUNG"
-echo "$overcommit0" >"$OVERCOMMIT"
 tap_done
