@@ -86,6 +86,12 @@ int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,
 int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 		     struct zone *zone);
 
+/*
+ * Folios looked at per hold of hugetlb_lock by a walk of the pools: it
+ * bounds the time with interrupts off by a batch, not by the pool.
+ */
+#define HVO_LOOK_BATCH	32
+
 /* Adopting folios in use, and restoring all (adopt.c). */
 enum hvo_adopt_skip {
 	HVO_ADOPTED,

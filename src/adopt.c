@@ -24,8 +24,6 @@
 
 #include "hvo_shared.h"
 
-#define HVO_ADOPT_BATCH	16
-
 struct hvo_adopt_totals hvo_adopt_totals;
 
 /* One adopt or restore at a time; unload waits for it (hvo_adopt_exit()). */
@@ -62,7 +60,8 @@ static void hvo_adopt_count(int ret)
 /*
  * What a walk of the folios in use does: @pick says, under hugetlb_lock,
  * whether to take a folio (and counts why not, if that is worth a count);
- * @work runs on each taken folio, with a reference and without the lock;
+ * @work runs on each taken folio, with a reference that it drops, and
+ * without the lock;
  * @busy counts a picked folio whose refcount was already 0 (being freed).
  */
 struct hvo_in_use_walk {
@@ -72,55 +71,57 @@ struct hvo_in_use_walk {
 };
 
 /*
- * Take up to @max folios in use from @h's active list that @w picks, each
- * with a reference, moving each looked-at folio to the list's tail (as
- * folio_putback_hugetlb() does) so that the next call sees the others.
- * @budget bounds the folios looked at in all. Returns how many were taken.
+ * Take the next folio in use from @h's active list that @w picks, with a
+ * reference: look at up to HVO_LOOK_BATCH folios from the head, each moved
+ * to the tail as folio_putback_hugetlb() does, so that the next call sees
+ * others. @budget counts the folios looked at. One folio at a time: a
+ * folio held while others were worked on could be unmapped meanwhile and
+ * freed only by the walk's put, after its owner's munmap returned, with
+ * the pool short of it until then.
  */
-static int hvo_in_use_take(struct hstate *h, const struct hvo_in_use_walk *w,
-			   struct folio **batch, int max, long *budget)
+static struct folio *hvo_in_use_take(struct hstate *h,
+				     const struct hvo_in_use_walk *w,
+				     long *budget)
 {
-	struct folio *folio, *next;
-	int n = 0;
+	struct list_head *list = &h->hugepage_activelist;
+	struct folio *folio, *taken = NULL;
+	int i;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
-	list_for_each_entry_safe(folio, next, &h->hugepage_activelist, lru) {
-		if (n == max || *budget <= 0)
-			break;
+	for (i = 0; i < HVO_LOOK_BATCH && *budget > 0 && !list_empty(list); i++) {
+		folio = list_first_entry(list, struct folio, lru);
+		list_move_tail(&folio->lru, list);
 		--*budget;
-		list_move_tail(&folio->lru, &h->hugepage_activelist);
 		if (!w->pick(h, folio))
 			continue;
-		if (folio_try_get(folio))
-			batch[n++] = folio;
-		else
-			atomic_long_inc(w->busy);
+		if (folio_try_get(folio)) {
+			taken = folio;
+			break;
+		}
+		atomic_long_inc(w->busy);
 	}
-	if (list_empty(&h->hugepage_activelist))
+	if (list_empty(list))
 		*budget = 0;
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
-	return n;
+	return taken;
 }
 
 /* Run @w over each of @h's folios in use, once. */
 static void hvo_in_use_walk(struct hstate *h, const struct hvo_in_use_walk *w)
 {
-	struct folio *batch[HVO_ADOPT_BATCH];
+	struct folio *folio;
 	long budget;
-	int i, n;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
 	budget = h->nr_huge_pages - h->free_huge_pages;
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
 
 	while (budget > 0 && !fatal_signal_pending(current)) {
-		n = hvo_in_use_take(h, w, batch, ARRAY_SIZE(batch), &budget);
-		for (i = 0; i < n; i++) {
-			w->work(h, batch[i]);
-			/* Outside the engine: the last put may free it. */
-			folio_put(batch[i]);
-			cond_resched();
-		}
+		folio = hvo_in_use_take(h, w, &budget);
+		/* ->work() drops the reference. */
+		if (folio)
+			w->work(h, folio);
+		cond_resched();
 	}
 }
 
@@ -159,7 +160,8 @@ static struct hstate *hvo_hstate_of(struct folio *folio)
 }
 
 /*
- * Restore @folio, in use and referenced, and count how it went. One found
+ * Restore @folio, in use, and count how it went; the caller's reference is
+ * dropped (hvo_restore_in_use()). One found
  * whole already is neither restored nor busy: nothing is counted.
  */
 static int hvo_restore_count(struct hstate *h, struct folio *folio)
@@ -197,7 +199,6 @@ static void hvo_restore_all_in_use(void)
 		spin_unlock_irq(hvo_sym.hugetlb_lock);
 
 		hvo_restore_count(h, folio);
-		folio_put(folio);
 		if (fatal_signal_pending(current))
 			break;
 		cond_resched();

@@ -832,17 +832,48 @@ out:
 	return ret;
 }
 
+/*
+ * Unlock @folio, which the caller locked and holds a reference on, and
+ * drop that reference: first, while the folio is still locked, unless it
+ * is the last one. An owner unmapping the folio meanwhile waits for the
+ * lock (remove_inode_hugepages()), then frees it with its own put before
+ * its munmap returns, so that a reservation made right after finds the
+ * folio back in the pool; had the walk's put come last, the pool would be
+ * a folio short until then. Returns true if the reference is the last
+ * one, to be dropped by the caller after the unlock, as always, and
+ * outside the engine: the last put may free the folio through a hook.
+ */
+static bool hvo_unlock_unref(struct folio *folio)
+{
+	/* A folio_put() that never frees; page_ref.h has none. */
+	bool last = !atomic_add_unless(&folio->_refcount, -1, 1);
+
+	folio_unlock(folio);
+	return last;
+}
+
+/*
+ * Whether the caller's reference on @folio, locked, is the only one left:
+ * its owner let go of it after the walk took it. It is then left alone,
+ * to be freed by the caller's put at once, not after the work: its
+ * owner's munmap may have returned already.
+ */
+static bool hvo_orphan(struct folio *folio)
+{
+	return folio_ref_count(folio) == 1;
+}
+
 /**
  * hvo_adopt_folio - optimize a hugetlb folio that may be in use
  * @h:		the folio's hstate
  * @folio:	a folio the caller holds a reference on, which adopt.c chose
- *		under hugetlb_lock as hvo_in_use_state() allows
+ *		under hugetlb_lock as hvo_in_use_state() allows; the reference
+ *		is dropped here
  *
  * The order of docs/safety.md (adopting folios in use): split, shared
  * tail and list entry first; then, under the folio lock, the flag set
  * after a last check and every tail compared to the shared one; then the
- * remap and the TLB flush. The caller drops its reference afterwards,
- * outside the engine: the last put may free the folio through a hook.
+ * remap and the TLB flush.
  *
  * Return: 0 if optimized, a positive enum hvo_adopt_skip if skipped, or a
  * negative errno; the folio is unchanged unless 0.
@@ -851,6 +882,9 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 {
 	bool tracing = trace_folio_adopt_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
+	unsigned long pfn = folio_pfn(folio);
+	struct zone *zone = folio_zone(folio);
+	bool put = true;
 	LIST_HEAD(freed);
 	int ret;
 
@@ -860,17 +894,23 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 	} else if (!folio_trylock(folio)) {
 		ret = HVO_SKIP_BUSY;
 	} else {
-		ret = hvo_should_optimize(h, folio) ?
-		      hvo_optimize_one(h, folio, &freed, true) : HVO_SKIP_OPTIMIZED;
-		folio_unlock(folio);
+		if (hvo_orphan(folio))
+			ret = HVO_SKIP_BUSY;
+		else
+			ret = hvo_should_optimize(h, folio) ?
+			      hvo_optimize_one(h, folio, &freed, true) :
+			      HVO_SKIP_OPTIMIZED;
+		put = hvo_unlock_unref(folio);
 		if (ret == -EOPNOTSUPP)
 			ret = HVO_SKIP_SELF_HOSTED;
 	}
 	hvo_flush_and_free_vmemmap_pages(&freed);
 	hvo_exit();
 	if (tracing)
-		trace_folio_adopt(folio_pfn(folio), h->order, folio_nid(folio),
-				  folio_zonenum(folio), ret, ktime_get_ns() - t0);
+		trace_folio_adopt(pfn, h->order, zone_to_nid(zone), zone_idx(zone),
+				  ret, ktime_get_ns() - t0);
+	if (put)
+		folio_put(folio);
 	return ret;
 }
 
@@ -879,7 +919,8 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
  * @h:		the folio's hstate
  * @folio:	a folio the caller holds a reference on, which adopt.c chose
  *		under hugetlb_lock as hvo_in_use_state() allows; optimized by
- *		hvo_shared, an earlier load of it or the kernel's HVO
+ *		hvo_shared, an earlier load of it or the kernel's HVO. The
+ *		reference is dropped here.
  *
  * Return: 0 if restored, HVO_SKIP_BUSY if the folio is locked,
  * HVO_SKIP_OPTIMIZED if it was whole already (restored meanwhile), or
@@ -888,17 +929,22 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 int hvo_restore_in_use(struct hstate *h, struct folio *folio)
 {
 	int ret = HVO_SKIP_OPTIMIZED;
+	bool put = true;
 
 	hvo_enter();
 	hvo_wait_restoring(folio);
 	if (!folio_trylock(folio)) {
 		ret = HVO_SKIP_BUSY;
 	} else {
-		if (folio_test_hugetlb_vmemmap_optimized(folio))
+		if (hvo_orphan(folio))
+			ret = HVO_SKIP_BUSY;
+		else if (folio_test_hugetlb_vmemmap_optimized(folio))
 			ret = hvo_restore_traced(h, folio, true);
-		folio_unlock(folio);
+		put = hvo_unlock_unref(folio);
 	}
 	hvo_exit();
+	if (put)
+		folio_put(folio);
 	return ret;
 }
 

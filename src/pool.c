@@ -18,9 +18,6 @@
 
 #include "hvo_shared.h"
 
-/* Folios looked at per hugetlb_lock hold: it bounds the time with interrupts off. */
-#define HVO_POOL_BATCH	32
-
 /* One walk at a time: hvo_restore_free() restores one folio at a time. */
 static DEFINE_MUTEX(hvo_pool_mutex);
 
@@ -34,7 +31,7 @@ MODULE_PARM_DESC(giveback, "restore the free optimized folios before unload (def
 
 /*
  * Pick a free folio that @want accepts from @nid's free list of @h: look
- * at up to HVO_POOL_BATCH folios from the head, each moved to the tail as
+ * at up to HVO_LOOK_BATCH folios from the head, each moved to the tail as
  * it is looked at (folio_putback_hugetlb() does so on the active list),
  * so that each pick starts at folios not yet seen; the one picked is left
  * last, where the engine looks for it again. @budget counts the folios
@@ -50,7 +47,7 @@ static struct folio *hvo_pool_pick(struct hstate *h, int nid,
 	int i;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
-	for (i = 0; i < HVO_POOL_BATCH && *budget > 0 && !list_empty(list); i++) {
+	for (i = 0; i < HVO_LOOK_BATCH && *budget > 0 && !list_empty(list); i++) {
 		folio = list_first_entry(list, struct folio, lru);
 		list_move_tail(&folio->lru, list);
 		--*budget;
@@ -91,12 +88,12 @@ static long hvo_pool_walk(bool (*want)(struct hstate *h, struct folio *f),
 
 			while (budget > 0 && !fatal_signal_pending(current)) {
 				folio = hvo_pool_pick(h, nid, want, &budget, &zone);
-				if (!folio)
-					continue;
-				ret = work(h, nid, folio, zone);
-				if (ret < 0)
-					goto out;
-				done += !ret;
+				if (folio) {
+					ret = work(h, nid, folio, zone);
+					if (ret < 0)
+						goto out;
+					done += !ret;
+				}
 				cond_resched();
 			}
 		}
@@ -110,7 +107,7 @@ out:
  * hvo_pool_count_left - free folios still optimized that restore-all left
  *
  * Those an earlier load or the kernel's HVO optimized; this load's are
- * counted apart (hvo_count_ours()). HVO_POOL_BATCH at a time.
+ * counted apart (hvo_count_ours()). HVO_LOOK_BATCH at a time.
  */
 long hvo_pool_count_left(void)
 {
@@ -127,7 +124,7 @@ long hvo_pool_count_left(void)
 			n = READ_ONCE(h->free_huge_pages_node[nid]);
 			while (n > 0) {
 				spin_lock_irq(hvo_sym.hugetlb_lock);
-				for (i = 0; i < HVO_POOL_BATCH && n > 0 && !list_empty(list);
+				for (i = 0; i < HVO_LOOK_BATCH && n > 0 && !list_empty(list);
 				     i++, n--) {
 					folio = list_first_entry(list, struct folio, lru);
 					list_move_tail(&folio->lru, list);
