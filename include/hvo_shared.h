@@ -120,6 +120,7 @@ extern struct hvo_adopt_totals hvo_adopt_totals;
 
 const char *hvo_adopt_skip_name(enum hvo_adopt_skip why);
 enum hvo_adopt_skip hvo_in_use_state(struct folio *folio);
+bool hvo_take_in_use(struct folio *folio, struct folio **put);
 int hvo_adopt_folio(struct hstate *h, struct folio *folio);
 int hvo_restore_in_use(struct hstate *h, struct folio *folio);
 bool hvo_next_ours(unsigned long *pfn);

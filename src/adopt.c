@@ -60,9 +60,10 @@ static void hvo_adopt_count(int ret)
 /*
  * What a walk of the folios in use does: @pick says, under hugetlb_lock,
  * whether to take a folio (and counts why not, if that is worth a count);
- * @work runs on each taken folio, with a reference that it drops, and
- * without the lock;
- * @busy counts a picked folio whose refcount was already 0 (being freed).
+ * @work runs on each taken folio, locked and referenced, and lets go of
+ * both (hvo_adopt_folio(), hvo_restore_in_use()); @busy counts a picked
+ * folio that could not be taken: its refcount was 0 (being freed), or its
+ * lock held.
  */
 struct hvo_in_use_walk {
 	bool (*pick)(struct hstate *h, struct folio *folio);
@@ -71,20 +72,19 @@ struct hvo_in_use_walk {
 };
 
 /*
- * Take the next folio in use from @h's active list that @w picks, with a
- * reference: look at up to HVO_LOOK_BATCH folios from the head, each moved
- * to the tail as folio_putback_hugetlb() does, so that the next call sees
- * others. @budget counts the folios looked at. One folio at a time: a
- * folio held while others were worked on could be unmapped meanwhile and
- * freed only by the walk's put, after its owner's munmap returned, with
- * the pool short of it until then.
+ * Take the next folio in use from @h's active list that @w picks, locked
+ * and referenced (hvo_take_in_use()): look at up to HVO_LOOK_BATCH folios
+ * from the head, each moved to the tail as folio_putback_hugetlb() does,
+ * so that the next call sees others. @budget counts the folios looked
+ * at. One folio at a time: a folio held while others were worked on
+ * would keep its owner's munmap waiting for its lock all that time.
  */
 static struct folio *hvo_in_use_take(struct hstate *h,
 				     const struct hvo_in_use_walk *w,
 				     long *budget)
 {
 	struct list_head *list = &h->hugepage_activelist;
-	struct folio *folio, *taken = NULL;
+	struct folio *folio, *taken = NULL, *put = NULL;
 	int i;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
@@ -94,15 +94,19 @@ static struct folio *hvo_in_use_take(struct hstate *h,
 		--*budget;
 		if (!w->pick(h, folio))
 			continue;
-		if (folio_try_get(folio)) {
+		if (hvo_take_in_use(folio, &put)) {
 			taken = folio;
 			break;
 		}
 		atomic_long_inc(w->busy);
+		if (put)
+			break;
 	}
 	if (list_empty(list))
 		*budget = 0;
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	if (put)
+		folio_put(put);
 	return taken;
 }
 
@@ -180,8 +184,8 @@ static int hvo_restore_count(struct hstate *h, struct folio *folio)
 /* Restore every folio in use that this load optimized. */
 static void hvo_restore_all_in_use(void)
 {
+	struct folio *folio, *put;
 	struct hstate *h;
-	struct folio *folio;
 	unsigned long pfn;
 
 	/* Free folios were given back first; the rest is in use or in transit. */
@@ -191,9 +195,11 @@ static void hvo_restore_all_in_use(void)
 		/* Free, in transit, or still its owner's: left (busy). */
 		h = hvo_in_use_state(folio) != HVO_SKIP_ISOLATED ?
 		    hvo_hstate_of(folio) : NULL;
-		if (!h || !folio_try_get(folio)) {
+		if (!h || !hvo_take_in_use(folio, &put)) {
 			spin_unlock_irq(hvo_sym.hugetlb_lock);
 			atomic_long_inc(&hvo_adopt_totals.restore_busy);
+			if (put)
+				folio_put(put);
 			continue;
 		}
 		spin_unlock_irq(hvo_sym.hugetlb_lock);

@@ -845,11 +845,57 @@ out:
  */
 static bool hvo_unlock_unref(struct folio *folio)
 {
-	/* A folio_put() that never frees; page_ref.h has none. */
+	/* As in hvo_take_in_use(). */
 	bool last = !atomic_add_unless(&folio->_refcount, -1, 1);
 
 	folio_unlock(folio);
 	return last;
+}
+
+/*
+ * Whether @folio's owner has let go of it: neither mapped nor in a page
+ * cache (remove_inode_hugepages() deletes it from the cache under its
+ * lock, then drops its last references). Such a folio is left alone: a
+ * reference taken now could be the last, and free it after its owner's
+ * munmap returned, with the pool a folio short until then.
+ */
+static bool hvo_let_go(struct folio *folio)
+{
+	return !folio_mapped(folio) && !READ_ONCE(folio->mapping);
+}
+
+/**
+ * hvo_take_in_use - take a reference on a folio in use, and its lock
+ * @folio:	a folio that hvo_in_use_state() allows, under hugetlb_lock
+ * @put:	set to @folio if a reference must still be dropped
+ *
+ * Both are taken under hugetlb_lock, before it is dropped: an owner that
+ * lets go of the folio meanwhile waits for the lock to unmap it
+ * (remove_inode_hugepages()), and frees it with its own put, after the
+ * work, never after its munmap returned. If the lock is busy the
+ * reference goes at once, unless it is the last (the holder let go
+ * meanwhile): the caller then drops it with folio_put() once hugetlb_lock
+ * is released, and outside the engine (the last put may free the folio
+ * through a hook).
+ *
+ * Return: true if taken (locked, referenced), for hvo_adopt_folio() or
+ * hvo_restore_in_use(), which let go of both.
+ */
+bool hvo_take_in_use(struct folio *folio, struct folio **put)
+{
+	*put = NULL;
+	if (hvo_let_go(folio) || !folio_try_get(folio))
+		return false;
+	if (folio_trylock(folio)) {
+		/* Under its lock, a file folio's mapping is stable. */
+		if (!hvo_let_go(folio))
+			return true;
+		folio_unlock(folio);
+	}
+	/* A folio_put() that never frees; page_ref.h has none. */
+	if (!atomic_add_unless(&folio->_refcount, -1, 1))
+		*put = folio;
+	return false;
 }
 
 /*
@@ -866,9 +912,8 @@ static bool hvo_orphan(struct folio *folio)
 /**
  * hvo_adopt_folio - optimize a hugetlb folio that may be in use
  * @h:		the folio's hstate
- * @folio:	a folio the caller holds a reference on, which adopt.c chose
- *		under hugetlb_lock as hvo_in_use_state() allows; the reference
- *		is dropped here
+ * @folio:	a folio adopt.c took with hvo_take_in_use(): locked and
+ *		referenced; both are let go of here
  *
  * The order of docs/safety.md (adopting folios in use): split, shared
  * tail and list entry first; then, under the folio lock, the flag set
@@ -884,26 +929,22 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 	u64 t0 = tracing ? ktime_get_ns() : 0;
 	unsigned long pfn = folio_pfn(folio);
 	struct zone *zone = folio_zone(folio);
-	bool put = true;
 	LIST_HEAD(freed);
+	bool put;
 	int ret;
 
 	hvo_enter();
-	if (READ_ONCE(hvo_head_copy)) {
-		ret = HVO_SKIP_HEAD_COPY;
-	} else if (!folio_trylock(folio)) {
+	if (hvo_orphan(folio))
 		ret = HVO_SKIP_BUSY;
-	} else {
-		if (hvo_orphan(folio))
-			ret = HVO_SKIP_BUSY;
-		else
-			ret = hvo_should_optimize(h, folio) ?
-			      hvo_optimize_one(h, folio, &freed, true) :
-			      HVO_SKIP_OPTIMIZED;
-		put = hvo_unlock_unref(folio);
-		if (ret == -EOPNOTSUPP)
-			ret = HVO_SKIP_SELF_HOSTED;
-	}
+	else if (READ_ONCE(hvo_head_copy))
+		ret = HVO_SKIP_HEAD_COPY;
+	else if (!hvo_should_optimize(h, folio))
+		ret = HVO_SKIP_OPTIMIZED;
+	else
+		ret = hvo_optimize_one(h, folio, &freed, true);
+	if (ret == -EOPNOTSUPP)
+		ret = HVO_SKIP_SELF_HOSTED;
+	put = hvo_unlock_unref(folio);
 	hvo_flush_and_free_vmemmap_pages(&freed);
 	hvo_exit();
 	if (tracing)
@@ -917,31 +958,26 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 /**
  * hvo_restore_in_use - give a folio that may be in use its vmemmap back
  * @h:		the folio's hstate
- * @folio:	a folio the caller holds a reference on, which adopt.c chose
- *		under hugetlb_lock as hvo_in_use_state() allows; optimized by
- *		hvo_shared, an earlier load of it or the kernel's HVO. The
- *		reference is dropped here.
+ * @folio:	a folio adopt.c took with hvo_take_in_use(): locked and
+ *		referenced, both let go of here; optimized by hvo_shared, an
+ *		earlier load of it or the kernel's HVO
  *
- * Return: 0 if restored, HVO_SKIP_BUSY if the folio is locked,
+ * Return: 0 if restored, HVO_SKIP_BUSY if its owner let go of it,
  * HVO_SKIP_OPTIMIZED if it was whole already (restored meanwhile), or
  * -ENOMEM with the folio unchanged.
  */
 int hvo_restore_in_use(struct hstate *h, struct folio *folio)
 {
 	int ret = HVO_SKIP_OPTIMIZED;
-	bool put = true;
+	bool put;
 
 	hvo_enter();
 	hvo_wait_restoring(folio);
-	if (!folio_trylock(folio)) {
+	if (hvo_orphan(folio))
 		ret = HVO_SKIP_BUSY;
-	} else {
-		if (hvo_orphan(folio))
-			ret = HVO_SKIP_BUSY;
-		else if (folio_test_hugetlb_vmemmap_optimized(folio))
-			ret = hvo_restore_traced(h, folio, true);
-		put = hvo_unlock_unref(folio);
-	}
+	else if (folio_test_hugetlb_vmemmap_optimized(folio))
+		ret = hvo_restore_traced(h, folio, true);
+	put = hvo_unlock_unref(folio);
 	hvo_exit();
 	if (put)
 		folio_put(folio);
