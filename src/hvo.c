@@ -833,6 +833,16 @@ out:
 }
 
 /*
+ * Drop a reference on @folio unless it is the last: a folio_put() that
+ * never frees (page_ref.h has none). Returns false if it was the last,
+ * which the caller still holds.
+ */
+static bool hvo_put_unless_last(struct folio *folio)
+{
+	return atomic_add_unless(&folio->_refcount, -1, 1);
+}
+
+/*
  * Unlock @folio, which the caller locked and holds a reference on, and
  * drop that reference: first, while the folio is still locked, unless it
  * is the last one. An owner unmapping the folio meanwhile waits for the
@@ -845,8 +855,7 @@ out:
  */
 static bool hvo_unlock_unref(struct folio *folio)
 {
-	/* As in hvo_take_in_use(). */
-	bool last = !atomic_add_unless(&folio->_refcount, -1, 1);
+	bool last = !hvo_put_unless_last(folio);
 
 	folio_unlock(folio);
 	return last;
@@ -892,8 +901,7 @@ bool hvo_take_in_use(struct folio *folio, struct folio **put)
 			return true;
 		folio_unlock(folio);
 	}
-	/* A folio_put() that never frees; page_ref.h has none. */
-	if (!atomic_add_unless(&folio->_refcount, -1, 1))
+	if (!hvo_put_unless_last(folio))
 		*put = folio;
 	return false;
 }
