@@ -18,7 +18,10 @@
 #include <linux/ftrace.h>
 #include <linux/kernel.h>
 
-#include "hvo_shared.h"
+#include "hvo_engine.h"
+#include "hvo_hooks.h"
+#include "hvo_inject.h"
+#include "hvo_kernel.h"
 
 struct hvo_hook {
 	const char *name;

@@ -28,9 +28,10 @@
 #include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/random.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
-#include "hvo_shared.h"
+#include "hvo_inject.h"
 
 static const char *const hvo_inject_names[HVO_INJECT_NR] = {
 	[HVO_INJECT_PTE_TABLE]		= "pte_table",

@@ -18,7 +18,8 @@
 #include <linux/nodemask.h>
 #include <linux/string.h>
 
-#include "hvo_shared.h"
+#include "hvo_kernel.h"
+#include "hvo_policy.h"
 
 /* Orders whose vmemmap spans at least two pages: the head and a tail. */
 #define HVO_ALL_ORDERS	GENMASK(HVO_MAX_ORDER, HVO_MIN_ORDER)

@@ -1,78 +1,133 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Folios already in the pools: optimize the free ones at load (takeover=1)
- * and restore them before unload (giveback=1), and walk the free lists
- * for adopt and restore.
+ * Walking the pools: the free folios of every hstate whose folios can be
+ * optimized, on every online node, and its folios in use, one at a time,
+ * for the pool actions (actions.c).
+ *
+ * One cursor does both: under hugetlb_lock it looks at up to
+ * HVO_LOOK_BATCH folios from the head of a list, each moved to the tail
+ * as it is looked at (folio_putback_hugetlb() does so on the active list),
+ * so that each batch starts at folios not yet seen, and the time with
+ * interrupts off is bounded by a batch, not by the pool. A budget ends the
+ * pass: the node's free count, or the hstate's folios not free, when it
+ * began.
  *
  * A free folio is never taken off its free list: it is picked under
- * hugetlb_lock, and the engine works on it where it lies
+ * hugetlb_lock and left last there, where the engine works on it
  * (hvo_optimize_free(), hvo_restore_free()), so that a reservation or a
- * fault can have it at any moment, as without hvo_shared.
+ * fault can have it at any moment, as without hvo_shared. A folio in use
+ * is taken with a reference and its lock, under hugetlb_lock.
  */
 #include <linux/hugetlb.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 
-#include "hvo_shared.h"
+#include "hvo_engine.h"
+#include "hvo_kernel.h"
+#include "hvo_pool.h"
 
-/* One walk at a time: hvo_restore_free() restores one folio at a time. */
+/* One walk of the free lists at a time: hvo_restore_free() does one folio at a time. */
 static DEFINE_MUTEX(hvo_pool_mutex);
 
-static bool hvo_takeover = true;
-module_param_named(takeover, hvo_takeover, bool, 0444);
-MODULE_PARM_DESC(takeover, "optimize the free folios already in the pools at load (default: Y)");
+/* What a look at one folio decides, under hugetlb_lock. */
+enum hvo_look {
+	HVO_LOOK_ON,		/* look at the next one */
+	HVO_LOOK_FOUND,		/* this one: end the batch */
+	HVO_LOOK_STOP,		/* end the batch without one */
+};
 
-static bool hvo_giveback;
-module_param_named(giveback, hvo_giveback, bool, 0644);
-MODULE_PARM_DESC(giveback, "restore the free optimized folios before unload (default: N)");
+/* A pass over one list of an hstate: a node's free list, or the active list. */
+struct hvo_cursor {
+	struct hstate *h;
+	struct list_head *list;
+	long budget;		/* folios still to look at */
+	enum hvo_look (*look)(struct hvo_cursor *c, struct folio *folio);
+};
 
 /*
- * Pick a free folio that @want accepts from @nid's free list of @h: look
- * at up to HVO_LOOK_BATCH folios from the head, each moved to the tail as
- * it is looked at (folio_putback_hugetlb() does so on the active list),
- * so that each pick starts at folios not yet seen; the one picked is left
- * last, where the engine looks for it again. @budget counts the folios
- * looked at. Returns NULL if none in this batch; @zone is the picked
- * folio's.
+ * One batch: returns the folio @c->look() found, or NULL. The budget drops
+ * to 0 when the pass is over.
  */
-static struct folio *hvo_pool_pick(struct hstate *h, int nid,
-				   bool (*want)(struct hstate *h, struct folio *f),
-				   long *budget, struct zone **zone)
+static struct folio *hvo_cursor_next(struct hvo_cursor *c)
 {
-	struct list_head *list = &h->hugepage_freelists[nid];
-	struct folio *folio, *picked = NULL;
+	struct folio *folio, *found = NULL;
+	enum hvo_look look = HVO_LOOK_ON;
 	int i;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
-	for (i = 0; i < HVO_LOOK_BATCH && *budget > 0 && !list_empty(list); i++) {
-		folio = list_first_entry(list, struct folio, lru);
-		list_move_tail(&folio->lru, list);
-		--*budget;
-		if (!folio_test_hwpoison(folio) && want(h, folio)) {
-			*zone = folio_zone(folio);
-			picked = folio;
+	for (i = 0; i < HVO_LOOK_BATCH && c->budget > 0 && !list_empty(c->list); i++) {
+		folio = list_first_entry(c->list, struct folio, lru);
+		list_move_tail(&folio->lru, c->list);
+		c->budget--;
+		look = c->look(c, folio);
+		if (look != HVO_LOOK_ON)
 			break;
-		}
 	}
-	if (list_empty(list))
-		*budget = 0;
+	if (look == HVO_LOOK_FOUND)
+		found = folio;
+	if (list_empty(c->list))
+		c->budget = 0;
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
-	return picked;
+	return found;
 }
 
-/*
- * Apply @work to each free folio of every hstate that @want accepts, one
- * at a time. Returns how many were worked on (@work returned 0); stops at
- * the first error.
- */
-static long hvo_pool_walk(bool (*want)(struct hstate *h, struct folio *f),
-			  int (*work)(struct hstate *h, int nid,
-				      struct folio *f, struct zone *zone))
+static bool hvo_cursor_done(struct hvo_cursor *c)
 {
-	struct zone *zone = NULL;
+	return c->budget <= 0 || fatal_signal_pending(current);
+}
+
+/* A pass over @nid's free list of @h, from the free count now. */
+static void hvo_cursor_free(struct hvo_cursor *c, struct hstate *h, int nid)
+{
+	c->h = h;
+	c->list = &h->hugepage_freelists[nid];
+	c->budget = READ_ONCE(h->free_huge_pages_node[nid]);
+}
+
+/* A pass over @h's folios in use, from their count now. */
+static void hvo_cursor_in_use(struct hvo_cursor *c, struct hstate *h)
+{
+	c->h = h;
+	c->list = &h->hugepage_activelist;
+	spin_lock_irq(hvo_sym.hugetlb_lock);
+	c->budget = h->nr_huge_pages - h->free_huge_pages;
+	spin_unlock_irq(hvo_sym.hugetlb_lock);
+}
+
+struct hvo_free_pick {
+	struct hvo_cursor c;
+	bool (*want)(struct hstate *h, struct folio *folio);
+	struct zone *zone;	/* the picked folio's, read under the lock */
+};
+
+static enum hvo_look hvo_look_free(struct hvo_cursor *c, struct folio *folio)
+{
+	struct hvo_free_pick *p = container_of(c, struct hvo_free_pick, c);
+
+	if (folio_test_hwpoison(folio) || !p->want(c->h, folio))
+		return HVO_LOOK_ON;
+	p->zone = folio_zone(folio);
+	return HVO_LOOK_FOUND;
+}
+
+/**
+ * hvo_pool_walk_free - work on each free folio that @want accepts
+ * @want:	under hugetlb_lock, whether to pick a folio
+ * @work:	called on each picked folio, left last on its free list
+ *
+ * Every hstate that can be optimized, every online node, one folio at a
+ * time.
+ *
+ * Return: how many were worked on (@work returned 0); stops at the first
+ * error.
+ */
+long hvo_pool_walk_free(bool (*want)(struct hstate *h, struct folio *folio),
+			    int (*work)(struct hstate *h, int nid,
+					struct folio *folio, struct zone *zone))
+{
+	struct hvo_free_pick p = { .c.look = hvo_look_free, .want = want };
 	struct folio *folio;
 	struct hstate *h;
 	long done = 0;
@@ -80,16 +135,15 @@ static long hvo_pool_walk(bool (*want)(struct hstate *h, struct folio *f),
 
 	mutex_lock(&hvo_pool_mutex);
 	hvo_for_each_hstate(h) {
+		/* Orders whose vmemmap is a single page have nothing to share. */
 		if (h->order < HVO_MIN_ORDER)
 			continue;
 		for_each_online_node(nid) {
-			/* Each folio goes to the tail once: bounded walk. */
-			long budget = READ_ONCE(h->free_huge_pages_node[nid]);
-
-			while (budget > 0 && !fatal_signal_pending(current)) {
-				folio = hvo_pool_pick(h, nid, want, &budget, &zone);
+			hvo_cursor_free(&p.c, h, nid);
+			while (!hvo_cursor_done(&p.c)) {
+				folio = hvo_cursor_next(&p.c);
 				if (folio) {
-					ret = work(h, nid, folio, zone);
+					ret = work(h, nid, folio, p.zone);
 					if (ret < 0)
 						goto out;
 					done += !ret;
@@ -103,143 +157,172 @@ out:
 	return done;
 }
 
-/**
- * hvo_pool_count_left - free folios still optimized that restore-all left
- *
- * Those an earlier load or the kernel's HVO optimized; this load's are
- * counted apart (hvo_count_ours()). HVO_LOOK_BATCH at a time.
- */
-long hvo_pool_count_left(void)
+struct hvo_free_count {
+	struct hvo_cursor c;
+	bool (*count)(struct folio *folio);
+	long n;
+};
+
+static enum hvo_look hvo_look_count(struct hvo_cursor *c, struct folio *folio)
 {
-	struct list_head *list;
-	struct folio *folio;
+	struct hvo_free_count *fc = container_of(c, struct hvo_free_count, c);
+
+	fc->n += fc->count(folio);
+	return HVO_LOOK_ON;
+}
+
+/**
+ * hvo_pool_count_free - count the free folios that @count accepts
+ * @count:	under hugetlb_lock, whether to count a folio
+ */
+long hvo_pool_count_free(bool (*count)(struct folio *folio))
+{
+	struct hvo_free_count fc = { .c.look = hvo_look_count, .count = count };
 	struct hstate *h;
-	long left = 0, n;
-	int nid, i;
+	int nid;
 
 	mutex_lock(&hvo_pool_mutex);
 	hvo_for_each_hstate(h) {
+		/* Orders whose vmemmap is a single page have nothing to share. */
+		if (h->order < HVO_MIN_ORDER)
+			continue;
 		for_each_online_node(nid) {
-			list = &h->hugepage_freelists[nid];
-			n = READ_ONCE(h->free_huge_pages_node[nid]);
-			while (n > 0) {
-				spin_lock_irq(hvo_sym.hugetlb_lock);
-				for (i = 0; i < HVO_LOOK_BATCH && n > 0 && !list_empty(list);
-				     i++, n--) {
-					folio = list_first_entry(list, struct folio, lru);
-					list_move_tail(&folio->lru, list);
-					left += folio_test_hugetlb_vmemmap_optimized(folio) &&
-						!hvo_is_ours(folio);
-				}
-				if (list_empty(list))
-					n = 0;
-				spin_unlock_irq(hvo_sym.hugetlb_lock);
+			hvo_cursor_free(&fc.c, h, nid);
+			/* To the end, signal or not: what is left is the answer. */
+			while (fc.c.budget > 0) {
+				hvo_cursor_next(&fc.c);
 				cond_resched();
 			}
 		}
 	}
 	mutex_unlock(&hvo_pool_mutex);
-	return left;
-}
-
-static bool hvo_pool_wants_optimize(struct hstate *h, struct folio *folio)
-{
-	return hvo_should_optimize(h, folio);
-}
-
-static bool hvo_pool_wants_restore(struct hstate *h, struct folio *folio)
-{
-	return hvo_is_ours(folio);
-}
-
-static bool hvo_pool_wants_restore_any(struct hstate *h, struct folio *folio)
-{
-	return folio_test_hugetlb_vmemmap_optimized(folio);
-}
-
-/* Count a free folio that was not optimized, by reason, as adopt does. */
-static int hvo_pool_optimize(struct hstate *h, int nid, struct folio *folio,
-			     struct zone *zone)
-{
-	int ret = hvo_optimize_free(h, nid, folio, zone);
-
-	if (ret > 0 && ret != HVO_SKIP_OPTIMIZED)
-		atomic_long_inc(&hvo_adopt_totals.skipped[ret]);
-	/* Best effort, as the kernel's HVO: the next folio may do. */
-	return ret < 0 ? 1 : ret;
-}
-
-static int hvo_pool_restore(struct hstate *h, int nid, struct folio *folio,
-			    struct zone *zone)
-{
-	return hvo_restore_free(h, nid, folio, zone);
-}
-
-/* As hvo_pool_restore(), counting the folios this load did not optimize. */
-static int hvo_pool_restore_counted(struct hstate *h, int nid,
-				    struct folio *folio, struct zone *zone)
-{
-	bool inherited = !hvo_is_ours(folio);
-	int ret = hvo_restore_free(h, nid, folio, zone);
-
-	if (!ret && inherited)
-		atomic_long_inc(&hvo_adopt_totals.restore_inherited);
-	return ret;
-}
-
-/* Optimize the free folios the policy wants; returns how many. */
-long hvo_pool_optimize_free(void)
-{
-	return hvo_pool_walk(hvo_pool_wants_optimize, hvo_pool_optimize);
+	return fc.n;
 }
 
 /*
- * Restore the free folios hvo_shared optimized; returns how many, or
- * stops at the first that cannot be restored.
+ * Whether @folio's owner has let go of it: neither mapped nor in a page
+ * cache (remove_inode_hugepages() deletes it from the cache under its
+ * lock, then drops its last references). Such a folio is left alone: a
+ * reference taken now could be the last, and free it after its owner's
+ * munmap returned, with the pool a folio short until then.
  */
-static long hvo_pool_restore_free(void)
+static bool hvo_let_go(struct folio *folio)
 {
-	return hvo_pool_walk(hvo_pool_wants_restore, hvo_pool_restore);
-}
-
-/*
- * Restore every free optimized folio: hvo_shared's, and those an earlier
- * load of it or the kernel's HVO left, which nothing tells apart.
- */
-long hvo_pool_restore_all_free(void)
-{
-	return hvo_pool_walk(hvo_pool_wants_restore_any, hvo_pool_restore_counted);
+	return !folio_mapped(folio) && !READ_ONCE(folio->mapping);
 }
 
 /**
- * hvo_pool_takeover - optimize the free folios already in the pools
+ * hvo_take_in_use - take a reference on a folio in use, and its lock
+ * @folio:	a folio that hvo_in_use_state() allows, under hugetlb_lock
+ * @put:	set to @folio if a reference must still be dropped
  *
- * Only with takeover=1 (the default), following the policy.
+ * Both are taken under hugetlb_lock, before it is dropped: an owner that
+ * lets go of the folio meanwhile waits for the lock to unmap it
+ * (remove_inode_hugepages()), and frees it with its own put, after the
+ * work, never after its munmap returned. If the lock is busy the
+ * reference goes at once, unless it is the last (the holder let go
+ * meanwhile): the caller then drops it with folio_put() once hugetlb_lock
+ * is released, and outside the engine (the last put may free the folio
+ * through a hook).
+ *
+ * Return: true if taken (locked, referenced), for hvo_adopt_folio() or
+ * hvo_restore_in_use(), which let go of both.
  */
-void hvo_pool_takeover(void)
+static bool hvo_take_in_use(struct folio *folio, struct folio **put)
 {
-	long n;
+	*put = NULL;
+	if (hvo_let_go(folio) || !folio_try_get(folio))
+		return false;
+	if (folio_trylock(folio)) {
+		/* Under its lock, a file folio's mapping is stable. */
+		if (!hvo_let_go(folio))
+			return true;
+		folio_unlock(folio);
+	}
+	if (!hvo_put_unless_last(folio))
+		*put = folio;
+	return false;
+}
 
-	if (!hvo_takeover)
-		return;
-	n = hvo_pool_optimize_free();
-	if (n)
-		pr_info("took over %ld free folios\n", n);
+struct hvo_in_use_take {
+	struct hvo_cursor c;
+	const struct hvo_in_use_walk *w;
+	struct folio *put;
+};
+
+static enum hvo_look hvo_look_in_use(struct hvo_cursor *c, struct folio *folio)
+{
+	struct hvo_in_use_take *t = container_of(c, struct hvo_in_use_take, c);
+
+	if (!t->w->pick(c->h, folio))
+		return HVO_LOOK_ON;
+	if (hvo_take_in_use(folio, &t->put))
+		return HVO_LOOK_FOUND;
+	atomic_long_inc(t->w->busy);
+	return t->put ? HVO_LOOK_STOP : HVO_LOOK_ON;
 }
 
 /**
- * hvo_pool_giveback - restore the free folios hvo_shared optimized
+ * hvo_pool_walk_in_use - run @w over each folio in use, once
+ * @w:	what to pick, and the work on each taken
  *
- * Only with giveback=1. Folios in use stay optimized; the kernel's HVO
- * restores them when they are freed.
+ * One folio at a time: a folio held while others were worked on would
+ * keep its owner's munmap waiting for its lock all that time.
  */
-void hvo_pool_giveback(void)
+void hvo_pool_walk_in_use(const struct hvo_in_use_walk *w)
 {
-	long n;
+	struct hvo_in_use_take t = { .c.look = hvo_look_in_use, .w = w };
+	struct folio *folio;
+	struct hstate *h;
 
-	if (!hvo_giveback)
-		return;
-	n = hvo_pool_restore_free();
-	if (n)
-		pr_info("gave back %ld free folios\n", n);
+	hvo_for_each_hstate(h) {
+		if (h->order < HVO_MIN_ORDER)
+			continue;
+		hvo_cursor_in_use(&t.c, h);
+		while (!hvo_cursor_done(&t.c)) {
+			folio = hvo_cursor_next(&t.c);
+			if (t.put) {
+				folio_put(t.put);
+				t.put = NULL;
+			}
+			/* ->work() drops the reference. */
+			if (folio)
+				w->work(h, folio);
+			cond_resched();
+		}
+	}
+}
+
+/* The hstate of @folio's order (folio_hstate() calls an unexported one). */
+static struct hstate *hvo_hstate_of(struct folio *folio)
+{
+	struct hstate *h;
+
+	hvo_for_each_hstate(h)
+		if (h->order == folio_order(folio))
+			return h;
+	return NULL;
+}
+
+/**
+ * hvo_pool_take - take one given folio, if it is in use and may be taken
+ * @folio:	a folio hvo_shared optimized, found by its PFN
+ *
+ * Return: its hstate, with @folio locked and referenced as
+ * hvo_pool_walk_in_use() gives it to ->work(); or NULL if it is free,
+ * in transit, still its owner's, or let go.
+ */
+struct hstate *hvo_pool_take(struct folio *folio)
+{
+	struct folio *put = NULL;
+	struct hstate *h;
+
+	spin_lock_irq(hvo_sym.hugetlb_lock);
+	h = hvo_in_use_state(folio) != HVO_SKIP_ISOLATED ? hvo_hstate_of(folio) : NULL;
+	if (h && !hvo_take_in_use(folio, &put))
+		h = NULL;
+	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	if (put)
+		folio_put(put);
+	return h;
 }

@@ -21,7 +21,10 @@
 #include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
 
-#include "hvo_shared.h"
+#include "hvo_inject.h"
+#include "hvo_kernel.h"
+#include "hvo_remap.h"
+#include "hvo_state.h"
 #include "trace.h"
 
 /*

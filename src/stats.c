@@ -1,37 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Counters, and /sys/kernel/debug/hvo_shared/stats: one "key value" pair
- * per line, keys documented in docs/stats.md and never renamed once
- * documented. The file is read-only, so it stays readable under lockdown.
+ * /sys/kernel/debug/hvo_shared/stats: the counters of state.c and
+ * inject.c, one "key value" pair per line, keys documented in
+ * docs/stats.md and never renamed once documented. The file is
+ * read-only, so it stays readable under lockdown.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 #include <linux/utsname.h>
 
-#include "hvo_shared.h"
-
-struct hvo_totals hvo_totals;
-
-/* [node][zone][order - HVO_MIN_ORDER], allocated for nr_node_ids nodes. */
-static struct hvo_zone_stats *hvo_zstats;
-static struct dentry *hvo_debugfs_dir;
+#include "hvo_control.h"
+#include "hvo_inject.h"
+#include "hvo_state.h"
 
 static const char *const hvo_state_names[] = {
 	[HVO_STATE_LOADING]	= "loading",
 	[HVO_STATE_ACTIVE]	= "active",
 	[HVO_STATE_UNLOADING]	= "unloading",
 };
-
-struct hvo_zone_stats *hvo_zs(int nid, int zid, unsigned int order)
-{
-	return &hvo_zstats[hvo_zone_slot(nid, zid, order)];
-}
-
-struct hvo_zone_stats *hvo_zone_stats(struct zone *zone, unsigned int order)
-{
-	return hvo_zs(zone_to_nid(zone), zone_idx(zone), order);
-}
 
 /* One snapshot of a (node, zone, order), or of a sum of them. */
 struct hvo_sums {
@@ -92,7 +78,7 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "adopt_total %ld\n", atomic_long_read(&hvo_adopt_totals.adopted));
 	seq_printf(m, "adopt_failed %ld\n", atomic_long_read(&hvo_adopt_totals.failed));
 	for (i = HVO_ADOPTED + 1; i < HVO_SKIP_NR; i++)
-		seq_printf(m, "adopt_skipped.%s %ld\n", hvo_adopt_skip_name(i),
+		seq_printf(m, "adopt_skipped.%s %ld\n", hvo_skip_name(i),
 			   atomic_long_read(&hvo_adopt_totals.skipped[i]));
 	seq_printf(m, "restore_all_total %ld\n", atomic_long_read(&hvo_adopt_totals.restored));
 	seq_printf(m, "restore_all_failed %ld\n",
@@ -123,46 +109,14 @@ static int hvo_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(hvo_stats);
 
-int hvo_stats_init(void)
+int hvo_stats_init(struct dentry *dir)
 {
 	struct dentry *file;
-	int ret;
 
-	hvo_zstats = kvcalloc(hvo_nr_zone_slots(), sizeof(*hvo_zstats), GFP_KERNEL);
-	if (!hvo_zstats)
-		return -ENOMEM;
-
-	hvo_debugfs_dir = debugfs_create_dir("hvo_shared", NULL);
-	if (IS_ERR(hvo_debugfs_dir)) {
-		pr_err("cannot create debugfs directory: %pe\n", hvo_debugfs_dir);
-		kvfree(hvo_zstats);
-		return PTR_ERR(hvo_debugfs_dir);
-	}
-	file = debugfs_create_file("stats", 0444, hvo_debugfs_dir, NULL,
-				   &hvo_stats_fops);
+	file = debugfs_create_file("stats", 0444, dir, NULL, &hvo_stats_fops);
 	if (IS_ERR(file)) {
 		pr_err("cannot create debugfs stats file: %pe\n", file);
-		debugfs_remove(hvo_debugfs_dir);
-		kvfree(hvo_zstats);
 		return PTR_ERR(file);
 	}
-	ret = hvo_verify_init(hvo_debugfs_dir);
-	if (ret) {
-		debugfs_remove(hvo_debugfs_dir);
-		kvfree(hvo_zstats);
-	}
-	return ret;
-}
-
-/* debugfs_remove() waits for readers of stats and verify. */
-void hvo_debugfs_exit(void)
-{
-	debugfs_remove(hvo_debugfs_dir);
-	hvo_debugfs_dir = NULL;
-}
-
-void hvo_stats_exit(void)
-{
-	hvo_debugfs_exit();
-	kvfree(hvo_zstats);
+	return 0;
 }

@@ -18,7 +18,7 @@
 #include <asm/tlbflush.h>
 #include <xen/xen.h>
 
-#include "hvo_shared.h"
+#include "hvo_kernel.h"
 
 struct hvo_symbols hvo_sym;
 

@@ -14,7 +14,10 @@
 #include <linux/mmzone.h>
 #include <linux/poison.h>
 
-#include "hvo_shared.h"
+#include "hvo_inject.h"
+#include "hvo_kernel.h"
+#include "hvo_remap.h"
+#include "hvo_state.h"
 #include "trace.h"
 
 /* As init_compound_tail() in mm/internal.h, which modules cannot include. */

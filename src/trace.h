@@ -10,7 +10,7 @@
 #define _HVO_SHARED_TRACE_H
 
 #include <linux/tracepoint.h>
-#include "hvo_shared.h"
+#include "hvo_remap.h"
 
 DECLARE_EVENT_CLASS(hvo_folio_class,
 	TP_PROTO(unsigned long pfn, unsigned int order, int nid, int zone,

@@ -19,7 +19,10 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "hvo_shared.h"
+#include "hvo_control.h"
+#include "hvo_engine.h"
+#include "hvo_remap.h"
+#include "hvo_state.h"
 
 #define HVO_VERIFY_MAX_LINES	64
 

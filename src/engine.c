@@ -20,11 +20,16 @@
 #include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
+#include "hvo_engine.h"
 #include "hvo_fill.h"
-#include "hvo_shared.h"
+#include "hvo_inject.h"
+#include "hvo_kernel.h"
+#include "hvo_policy.h"
+#include "hvo_remap.h"
+#include "hvo_state.h"
 #include "trace.h"
 
-bool hvo_head_copy;
+static bool hvo_head_copy;
 module_param_named(head_copy, hvo_head_copy, bool, 0644);
 MODULE_PARM_DESC(head_copy, "replace the head vmemmap page by a copy, as the kernel does (default: keep it)");
 
@@ -346,8 +351,8 @@ static void hvo_optimize_commit(struct hvo_optimize *o)
 
 /*
  * Optimize one folio that the caller has to itself (a fresh one, through
- * a hook) or, with @in_use, one in use that adopt.c holds a reference on
- * and has locked. The pages it unmaps go to @freed, to be freed by the
+ * a hook) or, with @in_use, one in use that pool.c took: referenced and
+ * locked. The pages it unmaps go to @freed, to be freed by the
  * caller after a TLB flush. On error, or when the claim on a folio in use
  * refuses it (a positive reason), the folio is left as it was. A folio in
  * use keeps its head page: lock-free writers of its refcount and pin
@@ -641,8 +646,8 @@ static struct page *hvo_tail_of(const struct hstate *h, struct zone *zone)
 
 /*
  * Restore one folio's vmemmap that the caller has to itself (leaving
- * hugetlb, through a hook) or, with @in_use, one in use that adopt.c
- * holds a reference on and has locked. The caller flushes the TLB, except
+ * hugetlb, through a hook) or, with @in_use, one in use that pool.c
+ * took: referenced and locked. The caller flushes the TLB, except
  * for a folio in use, whose flag may only clear after the flush: no CPU
  * that still maps a shared tail read-only may be allowed to write it.
  * That flush is done here.
@@ -833,16 +838,6 @@ out:
 }
 
 /*
- * Drop a reference on @folio unless it is the last: a folio_put() that
- * never frees (page_ref.h has none). Returns false if it was the last,
- * which the caller still holds.
- */
-static bool hvo_put_unless_last(struct folio *folio)
-{
-	return atomic_add_unless(&folio->_refcount, -1, 1);
-}
-
-/*
  * Unlock @folio, which the caller locked and holds a reference on, and
  * drop that reference: first, while the folio is still locked, unless it
  * is the last one. An owner unmapping the folio meanwhile waits for the
@@ -862,51 +857,6 @@ static bool hvo_unlock_unref(struct folio *folio)
 }
 
 /*
- * Whether @folio's owner has let go of it: neither mapped nor in a page
- * cache (remove_inode_hugepages() deletes it from the cache under its
- * lock, then drops its last references). Such a folio is left alone: a
- * reference taken now could be the last, and free it after its owner's
- * munmap returned, with the pool a folio short until then.
- */
-static bool hvo_let_go(struct folio *folio)
-{
-	return !folio_mapped(folio) && !READ_ONCE(folio->mapping);
-}
-
-/**
- * hvo_take_in_use - take a reference on a folio in use, and its lock
- * @folio:	a folio that hvo_in_use_state() allows, under hugetlb_lock
- * @put:	set to @folio if a reference must still be dropped
- *
- * Both are taken under hugetlb_lock, before it is dropped: an owner that
- * lets go of the folio meanwhile waits for the lock to unmap it
- * (remove_inode_hugepages()), and frees it with its own put, after the
- * work, never after its munmap returned. If the lock is busy the
- * reference goes at once, unless it is the last (the holder let go
- * meanwhile): the caller then drops it with folio_put() once hugetlb_lock
- * is released, and outside the engine (the last put may free the folio
- * through a hook).
- *
- * Return: true if taken (locked, referenced), for hvo_adopt_folio() or
- * hvo_restore_in_use(), which let go of both.
- */
-bool hvo_take_in_use(struct folio *folio, struct folio **put)
-{
-	*put = NULL;
-	if (hvo_let_go(folio) || !folio_try_get(folio))
-		return false;
-	if (folio_trylock(folio)) {
-		/* Under its lock, a file folio's mapping is stable. */
-		if (!hvo_let_go(folio))
-			return true;
-		folio_unlock(folio);
-	}
-	if (!hvo_put_unless_last(folio))
-		*put = folio;
-	return false;
-}
-
-/*
  * Whether the caller's reference on @folio, locked, is the only one left:
  * its owner let go of it after the walk took it. It is then left alone,
  * to be freed by the caller's put at once, not after the work: its
@@ -920,7 +870,7 @@ static bool hvo_orphan(struct folio *folio)
 /**
  * hvo_adopt_folio - optimize a hugetlb folio that may be in use
  * @h:		the folio's hstate
- * @folio:	a folio adopt.c took with hvo_take_in_use(): locked and
+ * @folio:	a folio pool.c took with hvo_take_in_use(): locked and
  *		referenced; both are let go of here
  *
  * The order of docs/safety.md (adopting folios in use): split, shared
@@ -966,7 +916,7 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 /**
  * hvo_restore_in_use - give a folio that may be in use its vmemmap back
  * @h:		the folio's hstate
- * @folio:	a folio adopt.c took with hvo_take_in_use(): locked and
+ * @folio:	a folio pool.c took with hvo_take_in_use(): locked and
  *		referenced, both let go of here; optimized by hvo_shared, an
  *		earlier load of it or the kernel's HVO
  *
