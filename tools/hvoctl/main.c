@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvoctl: load, unload and report on hvo_shared, through libkmod, sysfs and
+ * the module's debugfs stats file. See docs/hvoctl.md and hvoctl(8).
+ * This file: command dispatch.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hvoctl.h"
+
+int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hvoctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int need_root(void)
+{
+	if (geteuid() != 0)
+		return fail(EXIT_NOT_ROOT, "must be run as root");
+	return EXIT_OK;
+}
+
+/* A positive decimal int, digits only: "1abc", "+1", " 1" and "0" are not. */
+static bool parse_positive(const char *s, int *v)
+{
+	long n;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || n <= 0 || n > INT_MAX)
+		return false;
+	*v = n;
+	return true;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hvoctl COMMAND [ARGS]\n"
+		"\n"
+		"  status                  module state, parameters, savings per node\n"
+		"  load [NAME=VALUE...]    load hvo_shared with these parameters (root)\n"
+		"  set NAME=VALUE...       change run-time parameters of the loaded module (root)\n"
+		"  unload                  unload hvo_shared (root)\n"
+		"  stats [--json|--prometheus]\n"
+		"                          every counter of the stats file\n"
+		"  adopt                   optimize what the policy wants, folios in use too (root)\n"
+		"  restore                 restore every folio hvo_shared optimized (root)\n"
+		"  watch [-n SECONDS] [-c COUNT]\n"
+		"                          refresh the summary every SECONDS (default 2)\n"
+		"  help, --help            this text\n"
+		"  version, --version      hvoctl's version\n"
+		"\n"
+		"Exit status: 0 ok, 1 error, 2 usage, 3 not root, 4 not installed,\n"
+		"5 kernel unsupported, 6 debugfs not mounted, 7 busy, 8 not loaded.\n");
+}
+
+static int main_watch(int argc, char **argv)
+{
+	int interval = 2, count = 0, opt;
+
+	optind = 2;
+	while ((opt = getopt(argc, argv, "n:c:")) != -1) {
+		if (opt == 'n' && !parse_positive(optarg, &interval))
+			return fail(EXIT_USAGE, "watch -n: '%s' is not a whole number of seconds above 0",
+				    optarg);
+		if (opt == 'c' && !parse_positive(optarg, &count))
+			return fail(EXIT_USAGE, "watch -c: '%s' is not a count above 0", optarg);
+		if (opt != 'n' && opt != 'c')
+			return usage(stderr), EXIT_USAGE;
+	}
+	if (optind != argc)
+		return usage(stderr), EXIT_USAGE;
+	return cmd_watch(interval, count);
+}
+
+/* stats [FORMAT]: the file read whole, then printed in one format. */
+static const struct {
+	const char *option;
+	int (*print)(void);
+} formats[] = {
+	{ NULL, print_stats_text },
+	{ "--json", print_stats_json },
+	{ "--prometheus", print_stats_prometheus },
+};
+
+static int cmd_stats(int argc, char **argv)
+{
+	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		if (formats[f].option ? argc != 1 || strcmp(argv[0], formats[f].option) : argc)
+			continue;
+		return read_stats() ?: formats[f].print();
+	}
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "status";
+	const char *path = getenv("HVOCTL_STATS");
+
+	if (path && *path) {
+		stats_path = path;
+		stats_path_test = true;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("hvoctl %s\n", HVOCTL_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "status") && argc <= 2)
+		return cmd_status();
+	if (!strcmp(cmd, "load"))
+		return cmd_load(argc - 2, argv + 2);
+	if (!strcmp(cmd, "set"))
+		return cmd_set(argc - 2, argv + 2);
+	if (!strcmp(cmd, "unload") && argc == 2)
+		return cmd_unload();
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc - 2, argv + 2);
+	if ((!strcmp(cmd, "adopt") || !strcmp(cmd, "restore")) && argc == 2)
+		return cmd_action(cmd);
+	if (!strcmp(cmd, "watch"))
+		return main_watch(argc, argv);
+	usage(stderr);
+	return EXIT_USAGE;
+}
