@@ -52,18 +52,33 @@ extern size_t nr_stats;
 extern const char *stats_path;
 extern bool stats_path_test;
 
-/* Per-node sums of the per-(node, zone, order) keys. */
+/*
+ * Per-node sums of the per-(node, zone, order) keys, modulo 2^64 as the
+ * kernel's counters wrap; saved is signed, read as such when printed.
+ */
 struct node_sum {
-	long long folios, freed, allocated, tails, saved;
+	unsigned long long folios, freed, allocated, tails, saved;
 	double vmemmap_bytes;
 	bool seen;
 };
 
+/* A "nodeN.ZONE.orderK.FIELD" key's parts; zone is not NUL-terminated. */
+struct zone_key {
+	unsigned long node, order;
+	const char *zone, *field;
+	size_t zone_len;
+};
+
 bool parse_ll(const char *s, long long *v);
-bool take_uint(const char **p, unsigned long max, unsigned long *v);
+bool parse_u64(const char *s, unsigned long long *v);
+bool parse_int64(const char *s, unsigned long long *v);
+size_t utf8_len(const unsigned char *s);
+int take_uint(const char **p, unsigned long max, unsigned long *v);
+int split_key(const char *key, struct zone_key *k);
 int read_stats(void);
 const char *stat_str(const char *key);
 int stat_num(const char *key, long long *v);
+int stat_u64(const char *key, unsigned long long *v);
 long long stat_or_zero(const char *key);
 int sum_nodes(struct node_sum *nodes, int *max);
 

@@ -164,27 +164,96 @@ out:
 	return code;
 }
 
-/* What a refused load means, in words. */
-static int load_error(int err)
+/*
+ * The kernel log from now on, to tell why a load failed: -1 if it cannot
+ * be read, and then the error only says "see dmesg".
+ */
+static int kmsg_open(void)
 {
-	switch (-err) {
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * The lines "hvo_shared: ..." logged since kmsg_open(), newline-separated
+ * into buf (the last ones if they do not fit): the module's own reasons,
+ * and the kernel's "`VALUE' invalid for parameter `NAME'".
+ */
+static void kmsg_lines(int fd, char *buf, size_t size)
+{
+	static const char prefix[] = MODULE_NAME ": ";
+	char rec[2048];
+	size_t used = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	/* One record per read; EPIPE: records overwritten meanwhile, go on. */
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		char *msg;
+		size_t len;
+
+		if (n < 0)
+			continue;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg || strncmp(++msg, prefix, sizeof(prefix) - 1))
+			continue;
+		len = strcspn(msg, "\n");
+		if (len + 2 > size)
+			continue;
+		if (used + len + 2 > size)
+			used = 0;
+		used += snprintf(buf + used, size - used, "%.*s\n", (int)len, msg);
+	}
+	close(fd);
+}
+
+/*
+ * What a refused load means, in words, then what the kernel log says. A
+ * parameter refused during the load is named by the kernel's parser,
+ * whatever errno the module gave it: it is not an unsupported kernel.
+ */
+static int load_error(int err, const char *log)
+{
+	int code;
+
+	if (strstr(log, "for parameter `"))
+		code = fail(EXIT_USAGE, "a parameter was refused: %s", strerror(-err));
+	else switch (-err) {
 	case EEXIST:
-		return fail(EXIT_BUSY, "%s is already loaded", MODULE_NAME);
+		code = fail(EXIT_BUSY, "%s is already loaded", MODULE_NAME);
+		break;
 	case EINVAL:
-		return fail(EXIT_USAGE, "a parameter was refused (see dmesg)");
+		code = fail(EXIT_USAGE, "a parameter was refused: %s", strerror(-err));
+		break;
 	case EOPNOTSUPP:
 	case ENODEV:
 	case ENOEXEC:
-		return fail(EXIT_UNSUPPORTED, "this kernel is not supported by %s (see dmesg): %s",
+		code = fail(EXIT_UNSUPPORTED, "this kernel is not supported by %s: %s",
 			    MODULE_NAME, strerror(-err));
+		break;
 	case ENOENT:
-		return fail(EXIT_UNSUPPORTED, "this kernel lacks a symbol or function %s needs (see dmesg)",
+		code = fail(EXIT_UNSUPPORTED, "this kernel lacks a symbol or function %s needs",
 			    MODULE_NAME);
+		break;
 	case EBUSY:
-		return fail(EXIT_BUSY, "the kernel's HVO functions are hooked by something else (see dmesg)");
+		code = fail(EXIT_BUSY, "the kernel's HVO functions are hooked by something else");
+		break;
 	default:
-		return fail(EXIT_ERROR, "cannot load %s: %s", MODULE_NAME, strerror(-err));
+		code = fail(EXIT_ERROR, "cannot load %s: %s", MODULE_NAME, strerror(-err));
 	}
+	if (*log)
+		fprintf(stderr, "hvoctl: the kernel log says:\n%s", log);
+	else
+		fprintf(stderr, "hvoctl: see dmesg\n");
+	return code;
 }
 
 /* Parameter names compare as the kernel's parameq(): '-' equals '_'. */
@@ -201,21 +270,24 @@ static bool param_eq(const char *a, size_t alen, const char *b, size_t blen)
 	return true;
 }
 
-/* "name=value" with a non-empty name; the name's length. */
-static int param_name(const char *arg, size_t *len)
+/* The length of NAME in "NAME=VALUE"; 0 if arg is not that (no name is empty). */
+static size_t param_name(const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 
-	if (!eq || eq == arg)
-		return fail(EXIT_USAGE, "parameter '%s' is not name=value", arg);
-	*len = eq - arg;
-	return EXIT_OK;
+	return eq ? eq - arg : 0;
+}
+
+static int not_name_value(const char *arg)
+{
+	return fail(EXIT_USAGE, "parameter '%s' is not name=value", arg);
 }
 
 /*
  * The kernel ignores unknown parameters and loads anyway ("unknown
  * parameter ... ignored" in dmesg): check every name against the
- * module file's own list (modinfo's parm) before loading.
+ * module file's own list (modinfo's parm) before loading. Every argument
+ * is NAME=VALUE already.
  */
 static int check_load_params(struct kmod_module *mod, int argc, char **argv)
 {
@@ -225,12 +297,9 @@ static int check_load_params(struct kmod_module *mod, int argc, char **argv)
 	if (kmod_module_get_info(mod, &info) < 0)
 		return fail(EXIT_ERROR, "cannot read the parameters of %s", kmod_module_get_path(mod));
 	for (int i = 0; i < argc && !code; i++) {
+		size_t len = param_name(argv[i]);
 		bool known = false;
-		size_t len;
 
-		code = param_name(argv[i], &len);
-		if (code)
-			break;
 		kmod_list_foreach(l, info) {
 			const char *v = kmod_module_info_get_value(l);
 			const char *colon = v ? strchr(v, ':') : NULL;
@@ -249,19 +318,16 @@ static int check_load_params(struct kmod_module *mod, int argc, char **argv)
 
 int cmd_load(int argc, char **argv)
 {
-	struct kmod_ctx *ctx;
+	char options[1024] = "", log[4096];
+	int code = need_root(), err, kmsg;
 	struct kmod_module *mod;
-	char options[1024] = "";
-	int code = need_root(), err;
+	struct kmod_ctx *ctx;
 
 	if (code)
 		return code;
 	for (int i = 0; i < argc; i++) {
-		size_t len;
-
-		code = param_name(argv[i], &len);
-		if (code)
-			return code;
+		if (!param_name(argv[i]))
+			return not_name_value(argv[i]);
 		if (strlen(options) + strlen(argv[i]) + 2 > sizeof(options))
 			return fail(EXIT_USAGE, "too many parameters");
 		if (*options)
@@ -279,9 +345,15 @@ int cmd_load(int argc, char **argv)
 	} else {
 		code = check_load_params(mod, argc, argv);
 		if (!code) {
+			kmsg = kmsg_open();
 			err = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST,
 							      options, NULL, NULL, NULL);
-			code = err ? load_error(err < 0 ? err : -EPERM) : EXIT_OK;
+			if (err) {
+				kmsg_lines(kmsg, log, sizeof(log));
+				code = load_error(err < 0 ? err : -EPERM, log);
+			} else if (kmsg >= 0) {
+				close(kmsg);
+			}
 		}
 		if (!code)
 			printf("%s loaded\n", MODULE_NAME);
@@ -359,7 +431,6 @@ static int write_param(const char *arg, size_t len)
 int cmd_set(int argc, char **argv)
 {
 	int code = need_root();
-	size_t len = 0;
 
 	if (code)
 		return code;
@@ -367,11 +438,13 @@ int cmd_set(int argc, char **argv)
 		return fail(EXIT_USAGE, "set: no NAME=VALUE given");
 	if (!module_loaded())
 		return fail(EXIT_NOT_LOADED, "%s is not loaded (hvoctl load)", MODULE_NAME);
-	for (int i = 0; i < argc && !code; i++)
-		code = param_name(argv[i], &len) ?: check_set_param(argv[i], len);
 	for (int i = 0; i < argc && !code; i++) {
-		param_name(argv[i], &len);
-		code = write_param(argv[i], len);
+		size_t len = param_name(argv[i]);
+
+		code = len ? check_set_param(argv[i], len) : not_name_value(argv[i]);
+	}
+	for (int i = 0; i < argc && !code; i++) {
+		code = write_param(argv[i], param_name(argv[i]));
 		if (!code)
 			printf("%s set\n", argv[i]);
 	}

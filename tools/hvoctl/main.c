@@ -92,6 +92,25 @@ static int main_watch(int argc, char **argv)
 	return cmd_watch(interval, count);
 }
 
+/* What is wrong with a command line no command took, then the usage. */
+static int bad_command(int argc, char **argv)
+{
+	static const char *const commands[] = {
+		"status", "load", "set", "unload", "stats", "adopt", "restore", "watch",
+	};
+	const char *cmd = argv[1];
+	bool known = false;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		known |= !strcmp(cmd, commands[i]);
+	if (!known)
+		fail(EXIT_USAGE, "unknown command '%s'", cmd);
+	else if (argc > 2)
+		fail(EXIT_USAGE, "%s: unexpected argument '%s'", cmd, argv[argc - 1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
 /* stats [FORMAT]: the file read whole, then printed in one format. */
 static const struct {
 	const char *option;
@@ -109,8 +128,7 @@ static int cmd_stats(int argc, char **argv)
 			continue;
 		return read_stats() ?: formats[f].print();
 	}
-	usage(stderr);
-	return EXIT_USAGE;
+	return bad_command(argc + 2, argv - 2);
 }
 
 int main(int argc, char **argv)
@@ -144,6 +162,5 @@ int main(int argc, char **argv)
 		return cmd_action(cmd);
 	if (!strcmp(cmd, "watch"))
 		return main_watch(argc, argv);
-	usage(stderr);
-	return EXIT_USAGE;
+	return bad_command(argc, argv);
 }

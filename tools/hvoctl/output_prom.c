@@ -77,27 +77,17 @@ int print_stats_prometheus(void)
 		bool head = false;
 
 		for (size_t i = 0; i < nr_stats; i++) {
-			const char *k = stats[i].key, *zone, *p;
-			unsigned long node, order;
+			struct zone_key k;
 
-			p = k + 4;
-			if (strncmp(k, "node", 4) || !take_uint(&p, MAX_NODES, &node) ||
-			    *p++ != '.' || !(zone = p) || !(p = strchr(p, '.')) ||
-			    strncmp(p, ".order", 6))
+			if (split_key(stats[i].key, &k) != 1 || strcmp(k.field, zone_keys[z]) ||
+			    !parse_ll(stats[i].value, &v))
 				continue;
-			{
-				const char *q = p + 6;
-
-				if (!take_uint(&q, MAX_ORDER_SEEN, &order) || *q != '.' ||
-				    strcmp(q + 1, zone_keys[z]) || !parse_ll(stats[i].value, &v))
-					continue;
-			}
 			if (!head)
 				printf("# TYPE hvo_shared_zone_%s gauge\n", zone_keys[z]);
 			head = true;
-			printf("hvo_shared_zone_%s{node=\"%lu\",", zone_keys[z], node);
-			print_label("zone", zone, p - zone);
-			printf(",order=\"%lu\"} %lld\n", order, v);
+			printf("hvo_shared_zone_%s{node=\"%lu\",", zone_keys[z], k.node);
+			print_label("zone", k.zone, k.zone_len);
+			printf(",order=\"%lu\"} %lld\n", k.order, v);
 		}
 	}
 	return EXIT_OK;

@@ -11,11 +11,12 @@
 int print_summary(void)
 {
 	static struct node_sum nodes[MAX_NODES];
-	long long folios, saved;
+	unsigned long long folios;
 	double vmemmap = 0;
 	int max, nr_nodes = 0;
+	long long saved;
 
-	if (stat_num("folios_optimized", &folios) || stat_num("saved_bytes", &saved) ||
+	if (stat_u64("folios_optimized", &folios) || stat_num("saved_bytes", &saved) ||
 	    sum_nodes(nodes, &max))
 		return EXIT_ERROR;
 	for (int i = 0; i <= max; i++) {
@@ -23,7 +24,7 @@ int print_summary(void)
 			nr_nodes++;
 		vmemmap += nodes[i].vmemmap_bytes;
 	}
-	printf("%s %s: %lld folio%s on %d node%s, %.1f MiB of vmemmap saved",
+	printf("%s %s: %llu folio%s on %d node%s, %.1f MiB of vmemmap saved",
 	       MODULE_NAME, stat_str("version") ?: "?", folios, folios == 1 ? "" : "s",
 	       nr_nodes, nr_nodes == 1 ? "" : "s", saved / 1048576.0);
 	if (vmemmap > 0)
@@ -33,9 +34,9 @@ int print_summary(void)
 	for (int i = 0; i <= max; i++) {
 		if (!nodes[i].seen)
 			continue;
-		printf("%-6d %10lld %12lld %12lld %8lld %12.1f\n", i, nodes[i].folios,
+		printf("%-6d %10llu %12llu %12llu %8llu %12.1f\n", i, nodes[i].folios,
 		       nodes[i].freed, nodes[i].allocated, nodes[i].tails,
-		       nodes[i].saved / 1048576.0);
+		       (long long)nodes[i].saved / 1048576.0);
 	}
 	return EXIT_OK;
 }

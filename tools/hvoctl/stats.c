@@ -49,22 +49,88 @@ bool parse_ll(const char *s, long long *v)
 	return !errno && !*end;
 }
 
-/* Consume [0-9]+ at *p, at most max: the numbers inside a stats key. */
-bool take_uint(const char **p, unsigned long max, unsigned long *v)
+/* A canonical integer from 0 to 2^64 - 1; false otherwise. */
+bool parse_u64(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (*s == '-' || !is_canonical_int(s))
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+/*
+ * A canonical integer from -2^63 to 2^64 - 1, as the kernel prints its
+ * s64 and u64 counters; its value modulo 2^64, for unsigned sums.
+ */
+bool parse_int64(const char *s, unsigned long long *v)
+{
+	long long n;
+
+	if (parse_u64(s, v))
+		return true;
+	if (!parse_ll(s, &n))
+		return false;
+	*v = n;
+	return true;
+}
+
+/*
+ * Consume [0-9]+ at *p: 1 and its value if at most max, -1 if above max
+ * (checked before the next digit could wrap it), 0 if no digit. Every
+ * digit is consumed either way.
+ */
+int take_uint(const char **p, unsigned long max, unsigned long *v)
 {
 	const char *s = *p;
 	unsigned long n = 0;
+	bool over = false;
 
 	if (!isdigit((unsigned char)*s))
-		return false;
+		return 0;
 	for (; isdigit((unsigned char)*s); s++) {
-		n = n * 10 + (*s - '0');
-		if (n > max)
-			return false;
+		unsigned int d = *s - '0';
+
+		if (over || n > max / 10 || d > max - n * 10)
+			over = true;
+		else
+			n = n * 10 + d;
 	}
 	*p = s;
 	*v = n;
-	return true;
+	return over ? -1 : 1;
+}
+
+/*
+ * The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+ * form, no surrogate, nothing above U+10FFFF), 0 if there is none.
+ */
+size_t utf8_len(const unsigned char *s)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
 }
 
 static void free_stats(void)
@@ -176,6 +242,18 @@ int stat_num(const char *key, long long *v)
 	return EXIT_OK;
 }
 
+/* A counter the summary needs: present and from 0 to 2^64 - 1. */
+int stat_u64(const char *key, unsigned long long *v)
+{
+	const char *s = stat_str(key);
+
+	if (!s)
+		return fail(EXIT_ERROR, "%s has no '%s' line", stats_path, key);
+	if (!parse_u64(s, v))
+		return fail(EXIT_ERROR, "%s: '%s' is not an integer: '%s'", stats_path, key, s);
+	return EXIT_OK;
+}
+
 /* A counter of the last read_stats(), or 0 if absent or not a number. */
 long long stat_or_zero(const char *key)
 {
@@ -186,27 +264,33 @@ long long stat_or_zero(const char *key)
 }
 
 /*
- * "nodeN.ZONE.orderK.FIELD" into its parts; false for any other key (new
- * keys may appear, docs/stats.md). Numbers are bounded, never overflowed.
+ * "nodeN.ZONE.orderK.FIELD" into its parts: 1; 0 for any other key (new
+ * keys may appear, docs/stats.md); -1 for one whose node or order is above
+ * MAX_NODES - 1 or MAX_ORDER_SEEN, however many digits it has.
  */
-static bool split_key(const char *key, unsigned long *nid, unsigned long *order,
-		      const char **field)
+int split_key(const char *key, struct zone_key *k)
 {
-	const char *p = key;
+	const char *p = key, *dot;
+	int node, order;
 
 	if (strncmp(p, "node", 4))
-		return false;
+		return 0;
 	p += 4;
-	if (!take_uint(&p, ULONG_MAX / 10, nid) || *p++ != '.')
-		return false;
-	p = strchr(p, '.');
-	if (!p || strncmp(p, ".order", 6))
-		return false;
-	p += 6;
-	if (!take_uint(&p, ULONG_MAX / 10, order) || *p++ != '.')
-		return false;
-	*field = p;
-	return true;
+
+	node = take_uint(&p, MAX_NODES - 1, &k->node);
+	if (!node || *p++ != '.')
+		return 0;
+	dot = strchr(p, '.');
+	if (!dot || dot == p || strncmp(dot, ".order", 6))
+		return 0;
+	k->zone = p;
+	k->zone_len = dot - p;
+	p = dot + 6;
+	order = take_uint(&p, MAX_ORDER_SEEN, &k->order);
+	if (!order || *p++ != '.')
+		return 0;
+	k->field = p;
+	return node < 0 || order < 0 ? -1 : 1;
 }
 
 /*
@@ -235,34 +319,35 @@ int sum_nodes(struct node_sum *nodes, int *max)
 	memset(nodes, 0, sizeof(*nodes) * MAX_NODES);
 	*max = -1;
 	for (size_t i = 0; i < nr_stats; i++) {
-		unsigned long nid, order;
-		const char *field;
+		unsigned long long v;
 		struct node_sum *n;
-		long long v;
+		struct zone_key k;
+		int r = split_key(stats[i].key, &k);
 
-		if (!split_key(stats[i].key, &nid, &order, &field))
+		if (!r)
 			continue;
-		if (nid >= MAX_NODES || order > MAX_ORDER_SEEN)
+		if (r < 0)
 			return fail(EXIT_ERROR, "%s: node or order out of range in '%s'",
 				    stats_path, stats[i].key);
-		if (!parse_ll(stats[i].value, &v))
+		/* saved_bytes may be negative: summed modulo 2^64, read as signed. */
+		if (!parse_int64(stats[i].value, &v))
 			return fail(EXIT_ERROR, "%s: '%s' is not an integer: '%s'",
 				    stats_path, stats[i].key, stats[i].value);
-		n = &nodes[nid];
+		n = &nodes[k.node];
 		n->seen = true;
-		if ((int)nid > *max)
-			*max = nid;
-		if (!strcmp(field, "folios_optimized")) {
+		if ((int)k.node > *max)
+			*max = k.node;
+		if (!strcmp(k.field, "folios_optimized")) {
 			n->folios += v;
 			/* A folio of order K has 2^K struct pages; double: no overflow. */
-			n->vmemmap_bytes += (double)v * (double)(1ULL << order) * page_bytes;
-		} else if (!strcmp(field, "vmemmap_pages_freed")) {
+			n->vmemmap_bytes += (double)v * (double)(1ULL << k.order) * page_bytes;
+		} else if (!strcmp(k.field, "vmemmap_pages_freed")) {
 			n->freed += v;
-		} else if (!strcmp(field, "vmemmap_pages_allocated")) {
+		} else if (!strcmp(k.field, "vmemmap_pages_allocated")) {
 			n->allocated += v;
-		} else if (!strcmp(field, "shared_tail_pages")) {
+		} else if (!strcmp(k.field, "shared_tail_pages")) {
 			n->tails += v;
-		} else if (!strcmp(field, "saved_bytes")) {
+		} else if (!strcmp(k.field, "saved_bytes")) {
 			n->saved += v;
 		}
 	}
