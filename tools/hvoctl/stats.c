@@ -276,6 +276,9 @@ int split_key(const char *key, struct zone_key *k)
 	if (strncmp(p, "node", 4))
 		return 0;
 	p += 4;
+	/* Numbers as the kernel prints them: node01 is not node 1. */
+	if (p[0] == '0' && isdigit((unsigned char)p[1]))
+		return 0;
 
 	node = take_uint(&p, MAX_NODES - 1, &k->node);
 	if (!node || *p++ != '.')
@@ -286,6 +289,8 @@ int split_key(const char *key, struct zone_key *k)
 	k->zone = p;
 	k->zone_len = dot - p;
 	p = dot + 6;
+	if (p[0] == '0' && isdigit((unsigned char)p[1]))
+		return 0;
 	order = take_uint(&p, MAX_ORDER_SEEN, &k->order);
 	if (!order || *p++ != '.')
 		return 0;
