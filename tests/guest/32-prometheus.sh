@@ -2,10 +2,12 @@
 # hvoctl stats --prometheus as Prometheus reads it: promtool check metrics
 # (the text format's parser and its lint) on the real module's output and
 # on a stats file of every key docs/stats.md documents; keys no hvoctl
-# knows, and bytes no label may hold, still parse.
+# knows, and bytes no label may hold, still parse. Then the systemd
+# unit's command, as its timer runs it: the textfile is replaced whole,
+# never seen half written, and kept when hvoctl fails.
 . "$(dirname "$0")/lib.sh"
 
-plan 16
+plan 28
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 unload
 mount_hugetlbfs
@@ -91,4 +93,53 @@ prom=$(HVOCTL_STATS=$F hvoctl stats --prometheus)
 parses <<<"$prom"
 tap $? "keys no hvoctl knows, odd labels and bytes: the output parses"
 ok "  ... the zone label escaped" -- grep -qF 'zone="Nor\"m\\al"' <<<"$prom"
+
+# --- the systemd unit, as its timer runs it ----------------------------------
+ok "make tools-install put the service and the timer where systemd reads them" -- \
+	test -s /usr/local/lib/systemd/system/hvo-shared-metrics.service -a \
+	-s /usr/local/lib/systemd/system/hvo-shared-metrics.timer
+cmd=$(sed -n 's/^ExecStart=//p' "$REPO/tools/systemd/hvo-shared-metrics.service")
+prom=${cmd##* }
+dir=${prom%/*}
+# run_unit: ExecStart as systemd runs it: from /, a clean environment,
+# a bare command name found in its search path.
+run_unit() {
+	# shellcheck disable=SC2086 # the command line, split as systemd splits it
+	(cd / && env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin $cmd)
+}
+rm -rf "$dir"
+mkdir -p "$dir"
+modprobe hvo_shared
+pool_set 2048 "" 8
+run_unit
+tap $? "the unit's command ($cmd): exit 0"
+out=$(lint <"$prom")
+tap $? "  ... $prom passes promtool check metrics"
+is "$out" "" "  ... without a complaint"
+is "$(command stat -c %a "$prom")" 644 "  ... readable by the collector's user (0644)"
+inode=$(command stat -c %i "$prom")
+want=$(wc -l <"$prom")
+# A reader counts every look at the file that is not whole, while the
+# command rewrites it 30 times (the pool holds still: same lines).
+rm -f /tmp/prom-stop
+( bad=0; while [ ! -e /tmp/prom-stop ]; do
+	[ "$(wc -l <"$prom")" = "$want" ] || bad=$((bad + 1)); done; echo "$bad" >/tmp/prom-bad ) &
+reader=$!
+fails=0
+for _ in $(seq 30); do run_unit || fails=$((fails + 1)); done
+touch /tmp/prom-stop
+wait "$reader"
+is "$fails" 0 "30 runs more: exit 0"
+is "$(cat /tmp/prom-bad)" 0 "  ... and a reader meanwhile never saw a partial file"
+ok "  ... the file was replaced (renamed over), not rewritten in place" -- \
+	test "$(command stat -c %i "$prom")" != "$inode"
+is "$(ls -A "$dir")" "${prom##*/}" "  ... and no temporary file is left"
+cp "$prom" /tmp/prom-before
+pool_set 2048 "" 0
+unload
+run_unit 2>/dev/null
+is "$?" 8 "the module unloaded: the command exits 8"
+ok "  ... and the last file stays whole" -- cmp -s "$prom" /tmp/prom-before
+is "$(ls -A "$dir")" "${prom##*/}" "  ... with no temporary file left"
+rm -rf "$dir"
 tap_done

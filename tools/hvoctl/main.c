@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hvoctl.h"
@@ -60,8 +61,9 @@ static void usage(FILE *f)
 		"  load [NAME=VALUE...]    load hvo_shared with these parameters (root)\n"
 		"  set NAME=VALUE...       change run-time parameters of the loaded module (root)\n"
 		"  unload                  unload hvo_shared (root)\n"
-		"  stats [--json|--prometheus]\n"
-		"                          every counter of the stats file\n"
+		"  stats [--json|--prometheus] [--output FILE]\n"
+		"                          every counter of the stats file; into FILE,\n"
+		"                          replaced whole (for node_exporter)\n"
 		"  adopt                   optimize what the policy wants, folios in use too (root)\n"
 		"  restore                 restore every folio hvo_shared optimized (root)\n"
 		"  watch [-n SECONDS] [-c COUNT]\n"
@@ -111,7 +113,7 @@ static int bad_command(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
-/* stats [FORMAT]: the file read whole, then printed in one format. */
+/* The formats of stats, by option; NULL: the lines as read. */
 static const struct {
 	const char *option;
 	int (*print)(void);
@@ -121,14 +123,78 @@ static const struct {
 	{ "--prometheus", print_stats_prometheus },
 };
 
+/*
+ * What print() writes, into path as a whole or not at all: a temporary
+ * file in the same directory (hidden: node_exporter's textfile collector
+ * reads *.prom only), flushed to disk, renamed over path. A reader sees
+ * the old file or the new one, never part of one.
+ */
+static int write_atomically(const char *path, int (*print)(void))
+{
+	const char *slash = strrchr(path, '/');
+	int code = EXIT_OK, fd, out;
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) : 0,
+		     path, slash ? slash + 1 : path) >= (int)sizeof(tmp))
+		return fail(EXIT_USAGE, "--output: path too long");
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return fail(EXIT_ERROR, "cannot create %s: %s", tmp, strerror(errno));
+	fflush(stdout);
+	out = dup(STDOUT_FILENO);
+	if (out < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+		code = fail(EXIT_ERROR, "cannot redirect output: %s", strerror(errno));
+	} else {
+		code = print();
+		if (fflush(stdout) || ferror(stdout))
+			code = code ?: fail(EXIT_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+		clearerr(stdout);
+		dup2(out, STDOUT_FILENO);
+	}
+	if (out >= 0)
+		close(out);
+	/* Read by the collector's user, as a file made under umask 022 is. */
+	if (!code && (fchmod(fd, 0644) || fsync(fd)))
+		code = fail(EXIT_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+	if (close(fd) && !code)
+		code = fail(EXIT_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+	if (!code && rename(tmp, path))
+		code = fail(EXIT_ERROR, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+	if (code)
+		unlink(tmp);
+	return code;
+}
+
+/*
+ * stats [FORMAT] [--output FILE], in either order: the stats file read
+ * whole, then printed in one format, to FILE if given (atomically).
+ */
 static int cmd_stats(int argc, char **argv)
 {
-	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
-		if (formats[f].option ? argc != 1 || strcmp(argv[0], formats[f].option) : argc)
-			continue;
-		return read_stats() ?: formats[f].print();
+	const char *output = NULL;
+	size_t f, nr = sizeof(formats) / sizeof(formats[0]);
+	char *rest[2];
+	int nr_rest = 0, code;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--output") && i + 1 < argc && !output && *argv[i + 1])
+			output = argv[++i];
+		else if (nr_rest < 1)
+			rest[nr_rest++] = argv[i];
+		else
+			return bad_command(argc + 2, argv - 2);
 	}
-	return bad_command(argc + 2, argv - 2);
+	for (f = 0; f < nr; f++)
+		if (formats[f].option ? nr_rest == 1 && !strcmp(rest[0], formats[f].option) :
+		    !nr_rest)
+			break;
+	if (f == nr)
+		return bad_command(argc + 2, argv - 2);
+	code = read_stats();
+	if (code)
+		return code;
+	return output ? write_atomically(output, formats[f].print) : formats[f].print();
 }
 
 int main(int argc, char **argv)
