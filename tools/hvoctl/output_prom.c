@@ -65,8 +65,13 @@ static const struct family zone_families[] = {
 
 /* Per stats line: printed, or dropped with a comment, already. */
 static bool *done;
-/* Metric and info label names printed so far: none twice. */
-static char **names;
+/*
+ * Metric and info label names printed so far: none twice. Room for all is
+ * taken at the start: each family head and each info label takes one,
+ * and there are no more of them than lines plus known families.
+ */
+#define NAME_MAX_LEN	256
+static char (*names)[NAME_MAX_LEN];
 static size_t nr_names;
 
 static bool name_taken(const char *name)
@@ -79,17 +84,7 @@ static bool name_taken(const char *name)
 
 static void take_name(const char *name)
 {
-	char **grown = realloc(names, (nr_names + 1) * sizeof(*names));
-	char *copy = strdup(name);
-
-	if (!grown || !copy) {
-		free(copy);
-		if (grown)
-			names = grown;
-		return;	/* only dedup is lost; the caller checks nothing more */
-	}
-	names = grown;
-	names[nr_names++] = copy;
+	snprintf(names[nr_names++], NAME_MAX_LEN, "%s", name);
 }
 
 /*
@@ -172,7 +167,7 @@ static bool is_number(const char *v)
 /* The string values, as labels of hvo_shared_info. */
 static void print_info(void)
 {
-	char label[256];
+	char label[NAME_MAX_LEN];
 	bool first = true;
 
 	print_head(PREFIX "info", "gauge", "hvo_shared version, kernel and state, as labels");
@@ -201,7 +196,7 @@ static void print_family(const struct family *f)
 {
 	size_t plen = strlen(f->key);
 	bool prefix = f->key[plen - 1] == '.';
-	char name[256];
+	char name[NAME_MAX_LEN];
 	bool head = false;
 
 	sanitize(name, sizeof(name), PREFIX, f->key, plen - prefix);
@@ -276,7 +271,7 @@ static void drop_duplicates(void)
  */
 static void print_unknown(void)
 {
-	char name[256];
+	char name[NAME_MAX_LEN];
 
 	for (size_t i = 0; i < nr_stats; i++) {
 		struct zone_key k;
@@ -305,25 +300,28 @@ static void print_unknown(void)
 
 int print_stats_prometheus(void)
 {
-	done = calloc(nr_stats ? nr_stats : 1, sizeof(*done));
-	if (!done)
+	size_t max_names = 2 * nr_stats + 1 + NR(families) + NR(zone_families);
+
+	done = calloc(nr_stats + 1, sizeof(*done));
+	names = calloc(max_names, sizeof(*names));
+	if (!done || !names) {
+		free(done);
+		free(names);
 		return fail(EXIT_ERROR, "out of memory");
+	}
+	nr_names = 0;
 	drop_duplicates();
 	print_info();
 	for (size_t f = 0; f < NR(families); f++)
 		print_family(&families[f]);
 	for (size_t f = 0; f < NR(zone_families); f++) {
-		char name[256];
+		char name[NAME_MAX_LEN];
 
 		snprintf(name, sizeof(name), PREFIX "zone_%s", zone_families[f].key);
 		print_zone(name, zone_families[f].key, "gauge", zone_families[f].help);
 	}
 	print_unknown();
 	free(done);
-	for (size_t i = 0; i < nr_names; i++)
-		free(names[i]);
 	free(names);
-	names = NULL;
-	nr_names = 0;
 	return EXIT_OK;
 }
