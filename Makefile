@@ -34,20 +34,26 @@ module-install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
 
-# hvoctl, its manual page, and the bpftrace tools (as Debian installs
-# bpftrace's own: executable .bt files in sbin). Once per machine, not per
-# kernel: the module is what DKMS rebuilds, see docs/hvoctl.md.
+# hvoctl, its manual page, the bpftrace tools (as Debian installs
+# bpftrace's own: executable .bt files in sbin), and the systemd timer that
+# writes the node_exporter textfile. Once per machine, not per kernel: the
+# module is what DKMS rebuilds, see docs/hvoctl.md.
 BT_TOOLS := $(notdir $(wildcard tools/bpftrace/*.bt))
+SYSTEMD_UNITS := $(notdir $(wildcard tools/systemd/*.service tools/systemd/*.timer))
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 tools-install:
 	$(MAKE) -C tools/hvoctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
 		HVOCTL_VERSION=$(VERSION)
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(addprefix tools/bpftrace/,$(BT_TOOLS)) $(DESTDIR)$(PREFIX)/sbin/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	install -m 0644 $(addprefix tools/systemd/,$(SYSTEMD_UNITS)) $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
 
 tools-uninstall:
 	$(MAKE) -C tools/hvoctl uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/sbin/,$(BT_TOOLS))
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(SYSTEMD_UNITS))
 
 install: module-install tools-install
 

@@ -6,7 +6,7 @@
 # must either read right or refuse loudly.
 . "$(dirname "$0")/lib.sh"
 
-plan 105
+plan 119
 unload
 mount_hugetlbfs
 
@@ -33,7 +33,7 @@ is "$(hvoctl --version)" "hvoctl $(modinfo -F version hvo_shared)" \
 
 # --- commands and errors, module not loaded --------------------------------
 expect 0 '^usage: hvoctl COMMAND' "hvoctl --help" -- hvoctl --help
-expect 2 '^usage:' "hvoctl with a bad command" -- hvoctl frobnicate
+expect 2 "^hvoctl: unknown command 'frobnicate'" "hvoctl with a bad command: named" -- hvoctl frobnicate
 expect 0 '^module: +hvo_shared \(not loaded\)$' "hvoctl status before load" -- hvoctl status
 ok "  ... names the installed file and its version" -- grep -qF \
 	"file:     $(modinfo -n hvo_shared) (version $(modinfo -F version hvo_shared))" <<<"$(hvoctl status)"
@@ -51,6 +51,22 @@ ok "  ... and nothing is loaded" -- test ! -e /sys/module/hvo_shared
 expect 2 "unknown parameter 'hstate'" "hvoctl load hstate=2M (no such parameter)" -- \
 	hvoctl load hstate=2M
 ok "  ... and nothing is loaded" -- test ! -e /sys/module/hvo_shared
+
+# A parameter refused at load is named, from the kernel log, whatever
+# errno the kernel gave it (here ERANGE): not "kernel not supported".
+out=$(hvoctl load inject_every=99999999999 2>&1)
+is "$?" 2 "hvoctl load inject_every=99999999999 (out of range): exit 2"
+ok "  ... says a parameter was refused" -- grep -q '^hvoctl: a parameter was refused' <<<"$out"
+ok "  ... and names it, from the kernel log" -- grep -q "invalid for parameter .inject_every" <<<"$out"
+ok "  ... and nothing is loaded" -- test ! -e /sys/module/hvo_shared
+
+# adopt=1 at load runs once the module is active (takeover=N: adopt
+# alone optimizes the pool).
+pool_set 2048 "" 4
+expect 0 '^hvo_shared loaded$' "hvoctl load takeover=N adopt=1" -- hvoctl load takeover=N adopt=1
+is "$(stat folios_optimized)" 4 "  ... and adopt optimized the pool of 4"
+pool_set 2048 "" 0
+hvoctl unload >/dev/null
 
 # The installed module as DKMS leaves it on Debian (.ko.xz), or plain (the
 # debug kernel's tests/debug/check installs a .ko): ko_read prints the
@@ -187,6 +203,15 @@ is "$(jq -r 'to_entries[] | "\(.key) \(.value)"' <<<"$json")" "$(cat "$F")" "  .
 fake 'a b"c\d' $'e \x01\x7f\xff'
 json_valid <<<"$(HVOCTL_STATS=$F hvoctl stats --json)"
 tap $? "stats --json of quotes, backslashes, control and non-ASCII bytes is valid JSON"
+fake 'zone café→𝄞'
+ok "stats --json passes UTF-8 through as it is" -- \
+	grep -qF '"zone": "café→𝄞"' <<<"$(HVOCTL_STATS=$F hvoctl stats --json)"
+is "$(HVOCTL_STATS=$F hvoctl stats --json | jq -r .zone)" "café→𝄞" "  ... and a JSON parser reads it back"
+# 64-bit counters above LLONG_MAX stay numbers; past 2^64 - 1, strings.
+fake 'big 18446744073709551615' 'over 18446744073709551616'
+json=$(HVOCTL_STATS=$F hvoctl stats --json)
+ok "stats --json: 2^64 - 1 is a number, as written" -- grep -qF '"big": 18446744073709551615,' <<<"$json"
+is "$(jq -r '[.[] | type] | join(" ")' <<<"$json")" "number string" "  ... and 2^64 a string"
 
 # The percentage: saved_bytes over folios x 2^order x struct_page_bytes.
 # pct SAVED FOLIOS ORDER SPB: what it must be, in awk's doubles.
@@ -205,6 +230,13 @@ is "$(summary)" "hvo_shared 1: 64 folios on 1 node, 1.0 MiB of vmemmap saved" \
 	"no struct_page_bytes: no percentage from a guessed size"
 fake 'version 1' 'folios_optimized 1' 'saved_bytes 0' 'node0.Normal.order64.folios_optimized 1'
 expect 1 'out of range' "an order of 64: refused" -- env HVOCTL_STATS=$F hvoctl watch -c 1
+fake 'version 1' 'folios_optimized 1' 'saved_bytes 0' 'node18446744073709551616.Normal.order9.folios_optimized 1'
+expect 1 'out of range' "a node of 2^64: refused, not wrapped to node 0" -- env HVOCTL_STATS=$F hvoctl watch -c 1
+# Per-node sums are unsigned 64-bit, as the counters.
+fake 'version 1' 'folios_optimized 0' 'saved_bytes 0' \
+	'node0.Normal.order9.vmemmap_pages_freed 9223372036854775807' 'node0.Normal.order18.vmemmap_pages_freed 1'
+is "$(HVOCTL_STATS=$F hvoctl watch -c 1 | awk '$1 == 0 { print $3 }')" 9223372036854775808 \
+	"a node's pages freed past LLONG_MAX: summed unsigned"
 fake 'version 1' 'folios_optimized +1' 'saved_bytes 0'
 expect 1 "'folios_optimized' is not an integer: '\\+1'" "a summary key that is not an integer: refused" -- \
 	env HVOCTL_STATS=$F hvoctl watch -c 1

@@ -58,12 +58,13 @@ ok "  ... which is the #error naming the missing compound_info" -- \
 rm -rf "$ROOT/tmp/hvo-tools" "$ROOT/tmp/hvo-inst"
 mkdir -p "$ROOT/tmp/hvo-tools/tools"
 cp -r "$REPO/Makefile" "$REPO/VERSION" "$ROOT/tmp/hvo-tools/"
-cp -r "$REPO/tools/hvoctl" "$REPO/tools/bpftrace" "$ROOT/tmp/hvo-tools/tools/"
+cp -r "$REPO/tools/hvoctl" "$REPO/tools/bpftrace" "$REPO/tools/systemd" "$ROOT/tmp/hvo-tools/tools/"
 rm -f "$ROOT/tmp/hvo-tools/tools/hvoctl/hvoctl"
 in_root "$ROOT" make -s -C /tmp/hvo-tools tools-install DESTDIR=/tmp/hvo-inst PREFIX=/usr >/dev/null 2>&1
-ok "make tools-install DESTDIR=...: hvoctl, its manual page, the .bt tools" -- \
+ok "make tools-install DESTDIR=...: hvoctl, its manual page, the .bt tools, the systemd timer" -- \
 	test -x "$ROOT/tmp/hvo-inst/usr/sbin/hvoctl" -a -s "$ROOT/tmp/hvo-inst/usr/share/man/man8/hvoctl.8" \
-	-a -x "$ROOT/tmp/hvo-inst/usr/sbin/hvo-events.bt"
+	-a -x "$ROOT/tmp/hvo-inst/usr/sbin/hvo-events.bt" \
+	-a -s "$ROOT/tmp/hvo-inst/usr/lib/systemd/system/hvo-shared-metrics.timer"
 in_root "$ROOT" make -s -C /tmp/hvo-tools tools-uninstall DESTDIR=/tmp/hvo-inst PREFIX=/usr >/dev/null 2>&1
 is "$(find "$ROOT/tmp/hvo-inst" -type f | wc -l)" 0 "make tools-uninstall removes them all"
 rm -rf "$ROOT/tmp/hvo-tools" "$ROOT/tmp/hvo-inst"
