@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The engine (engine.c): optimize and restore one folio, fresh or leaving
- * hugetlb (the kernel's four HVO entry points, through hooks.c), free
- * where it lies, or in use; and the record (an xarray) of the folios
- * hvo_shared optimized.
+ * The engine (optimize.c, restore.c, engine.c): optimize and restore one
+ * folio, fresh or leaving hugetlb (the kernel's four HVO entry points,
+ * through hooks.c), free where it lies, or in use; and the record (an
+ * xarray) of the folios hvo_shared optimized.
  */
 #ifndef _HVO_ENGINE_H
 #define _HVO_ENGINE_H

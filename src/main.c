@@ -6,7 +6,8 @@
  *   control.c stats.c verify.c	controls and reports (hvo_control.h)
  *   actions.c hooks.c	pool actions, and the hooks (hvo_actions.h, hvo_hooks.h)
  *   pool.c		walking the pools (hvo_pool.h)
- *   engine.c		optimize and restore a folio (hvo_engine.h)
+ *   optimize.c restore.c	optimize and restore a folio (hvo_engine.h)
+ *   engine.c		what both share
  *   remap.c tails.c	the remapper and the shared tails (hvo_remap.h)
  *   state.c policy.c inject.c	state and counters, policy, fault injection
  *   symbols.c kcheck.c	the kernel as found (hvo_kernel.h)

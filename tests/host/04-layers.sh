@@ -6,8 +6,8 @@
 # tree. Every source file and header has its place in the table below,
 # which docs/design.md draws.
 #
-# To see it fail: LAYERS_EXTRA_CALL="hvo_pool_takeover" makes the engine
-# (engine.c) call up into the pool actions in a copy of the tree.
+# To see it fail: LAYERS_EXTRA_CALL="hvo_pool_takeover" makes the engine's
+# core (engine.c) call up into the pool actions in a copy of the tree.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 cd "$REPO" || exit 1
@@ -17,11 +17,12 @@ layers=(
 	"0 src/kcheck.c src/symbols.c include/hvo_kernel.h"
 	"1 src/state.c include/hvo_state.h src/policy.c include/hvo_policy.h src/inject.c include/hvo_inject.h"
 	"2 src/remap.c src/tails.c include/hvo_remap.h include/hvo_fill.h src/trace.c src/trace.h"
-	"3 src/engine.c include/hvo_engine.h"
-	"4 src/pool.c include/hvo_pool.h"
-	"5 src/actions.c include/hvo_actions.h src/hooks.c include/hvo_hooks.h"
-	"6 src/control.c src/stats.c src/verify.c include/hvo_control.h"
-	"7 src/main.c"
+	"3 src/engine.c src/engine.h include/hvo_engine.h"
+	"4 src/optimize.c src/restore.c"
+	"5 src/pool.c include/hvo_pool.h"
+	"6 src/actions.c include/hvo_actions.h src/hooks.c include/hvo_hooks.h"
+	"7 src/control.c src/stats.c src/verify.c include/hvo_control.h"
+	"8 src/main.c"
 )
 declare -A layer
 for l in "${layers[@]}"; do
