@@ -49,7 +49,17 @@ tools-uninstall:
 	$(MAKE) -C tools/hvoctl uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/sbin/,$(BT_TOOLS))
 
-install: module-install tools-install
+# Everything that can fail is checked and built before anything is
+# installed: without libkmod-dev, `make install` stops before the module.
+tools-check:
+	@pkg-config --exists libkmod 2>/dev/null || \
+		{ echo "make: hvoctl needs libkmod's headers: apt install libkmod-dev pkg-config" >&2; exit 1; }
+
+install: tools-check
+	$(MAKE) module
+	$(MAKE) -C tools/hvoctl HVOCTL_VERSION=$(VERSION)
+	$(MAKE) module-install
+	$(MAKE) tools-install
 
 # A source tree that DKMS can build without git: the version is frozen in.
 dkms-src:
@@ -61,7 +71,7 @@ dkms-src:
 
 # The module through DKMS (rebuilt for every new kernel), the tools once,
 # as `make install` does without DKMS.
-dkms-install: dkms-src
+dkms-install: tools-check dkms-src
 	dkms install --force hvo_shared/$(VERSION) -k $(KVER)
 	$(MAKE) tools-install
 
@@ -101,6 +111,6 @@ selftests:
 check-debug:
 	tests/debug/check
 
-.PHONY: all module clean version module-install tools-install tools-uninstall install \
+.PHONY: all module clean version module-install tools-check tools-install tools-uninstall install \
 	dkms-src dkms-install dkms-uninstall style check bench stress demo \
 	selftests check-debug
