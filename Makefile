@@ -101,6 +101,11 @@ stress:
 demo:
 	tests/demo
 
+# Debian packages hvo-shared-dkms and hvoctl into build/deb, built and
+# lintian-checked in a clean trixie root (tests/deb/build).
+deb:
+	tests/deb/build
+
 # The kernel's own hugetlb selftests in a 7.3 guest, without and with
 # hvo_shared: same results (docs/debug-kernel.md).
 selftests:
@@ -112,5 +117,5 @@ check-debug:
 	tests/debug/check
 
 .PHONY: all module clean version module-install tools-check tools-install tools-uninstall install \
-	dkms-src dkms-install dkms-uninstall style check bench stress demo \
+	dkms-src dkms-install dkms-uninstall style check bench stress demo deb \
 	selftests check-debug
