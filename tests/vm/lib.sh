@@ -22,7 +22,9 @@ kernel_vars() {
 		return 1
 		;;
 	esac
-	ROOT=$HVO_CACHE/root-$1
+	# HVO_ROOT: boot another root that has this kernel, such as a
+	# throwaway overlay of this one (the package and boot tests).
+	ROOT=${HVO_ROOT:-$HVO_CACHE/root-$1}
 }
 
 # The Debian mirror: HVO_MIRROR if set, else the one this machine's own
