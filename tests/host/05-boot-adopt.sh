@@ -48,6 +48,8 @@ is "$(fact verify "$out")" "ok: 514 folios" "  ... verify passes"
 is "$(fact restore "$out") $(fact restored "$out") $(fact left "$out")" "0 $((2 * 4095 + 512 * 7)) 0" \
 	"  ... restore gives it all back: nr_memmap_* up by as much"
 done_at=$(fact done_at "$out")
+load_at=$(fact load_at "$out")
+diag "boot to all optimized: ${done_at:-?} s (kernel time; the module's load began at ${load_at:-?} s)"
 ok "boot to all optimized: ${done_at:-?} s of kernel time (the job started at $(fact uptime "$out") s)" -- \
 	test -n "$done_at"
 umount "$merged"

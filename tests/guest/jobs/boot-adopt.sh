@@ -20,6 +20,7 @@ dmesg | grep 'hvo_shared:' | sed 's/^/# dmesg: /'
 # The kernel's time at the end of the load's adopt run (modprobe returns
 # after it): every folio of both pools optimized by then.
 fact done_at "$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: adopt: .*/\1/p' | tail -n 1)"
+fact load_at "$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: .*/\1/p' | head -n 1)"
 quiesce
 mm=$(memmap_pages)
 echo 1 >"$PARAMS/restore"
