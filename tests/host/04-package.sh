@@ -106,6 +106,7 @@ for _ in $(seq 900); do
 done
 up=$(in_root "$merged" dpkg -i "/tmp/debs/hvo-shared-dkms_${next}_all.deb" "/tmp/debs/hvoctl_${next}_amd64.deb" 2>&1)
 tap $? "dpkg -i version $next while $n is loaded"
+grep -E 'Building|rror' <<<"$up" | sed 's/^/#   /'
 [ -e "$job_dir/ready" ] || echo "#   the guest never said it was ready"
 : >"$job_dir/upgraded"
 wait $guest

@@ -24,6 +24,7 @@ fact load_at "$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: .*/\1/p' | head
 quiesce
 mm=$(memmap_pages)
 echo 1 >"$PARAMS/restore"
+# shellcheck disable=SC2320 # echo's status is the write's: the module's answer
 fact restore $?
 quiesce
 fact restored "$(( $(memmap_pages) - mm ))"

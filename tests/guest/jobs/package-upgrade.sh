@@ -45,6 +45,7 @@ fact inherited "$(stat restore_all_inherited)"
 fact left "$(stat folios_optimized)"
 fact memmap_delta "$(( mm0 - $(memmap_pages) ))"
 fact verify "$(verify_line)"
+# shellcheck disable=SC2154 # watch_start sets it through eval
 kill -USR1 "$W_used"
 wait "$W_used"
 fact data $?
