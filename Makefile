@@ -55,7 +55,17 @@ tools-uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/sbin/,$(BT_TOOLS))
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(SYSTEMD_UNITS))
 
-install: module-install tools-install
+# Everything that can fail is checked and built before anything is
+# installed: without libkmod-dev, `make install` stops before the module.
+tools-check:
+	@pkg-config --exists libkmod 2>/dev/null || \
+		{ echo "make: hvoctl needs libkmod's headers: apt install libkmod-dev pkg-config" >&2; exit 1; }
+
+install: tools-check
+	$(MAKE) module
+	$(MAKE) -C tools/hvoctl HVOCTL_VERSION=$(VERSION)
+	$(MAKE) module-install
+	$(MAKE) tools-install
 
 # A source tree that DKMS can build without git: the version is frozen in.
 dkms-src:
@@ -67,7 +77,7 @@ dkms-src:
 
 # The module through DKMS (rebuilt for every new kernel), the tools once,
 # as `make install` does without DKMS.
-dkms-install: dkms-src
+dkms-install: tools-check dkms-src
 	dkms install --force hvo_shared/$(VERSION) -k $(KVER)
 	$(MAKE) tools-install
 
@@ -97,6 +107,11 @@ stress:
 demo:
 	tests/demo
 
+# Debian packages hvo-shared-dkms and hvoctl into build/deb, built and
+# lintian-checked in a clean trixie root (tests/deb/build).
+deb:
+	tests/deb/build
+
 # The kernel's own hugetlb selftests in a 7.3 guest, without and with
 # hvo_shared: same results (docs/debug-kernel.md).
 selftests:
@@ -107,6 +122,6 @@ selftests:
 check-debug:
 	tests/debug/check
 
-.PHONY: all module clean version module-install tools-install tools-uninstall install \
-	dkms-src dkms-install dkms-uninstall style check bench stress demo \
+.PHONY: all module clean version module-install tools-check tools-install tools-uninstall install \
+	dkms-src dkms-install dkms-uninstall style check bench stress demo deb \
 	selftests check-debug

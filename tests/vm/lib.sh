@@ -22,15 +22,27 @@ kernel_vars() {
 		return 1
 		;;
 	esac
-	ROOT=$HVO_CACHE/root-$1
+	# HVO_ROOT: boot another root that has this kernel, such as a
+	# throwaway overlay of this one (the package and boot tests).
+	ROOT=${HVO_ROOT:-$HVO_CACHE/root-$1}
 }
 
-# The Debian mirror this machine's own apt uses: no host is hard-coded.
+# The Debian mirror: HVO_MIRROR if set, else the one this machine's own
+# apt uses for Debian itself (no host is hard-coded): the entry for
+# deb.debian.org if there is one, else the first of debian.sources, else
+# the first non-security entry of any source list.
 debian_mirror() {
-	local m
-	m=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources \
-		/etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-		grep -v security | grep -oE 'https?://[^ ]+' | head -n1)
+	local m files
+	if [ -n "${HVO_MIRROR:-}" ]; then
+		echo "${HVO_MIRROR%/}"
+		return
+	fi
+	files=(/etc/apt/sources.list.d/debian.sources /etc/apt/sources.list
+	       /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list)
+	m=$(grep -hsE '^(URIs:|deb )' "${files[@]}" | grep -v security |
+		grep -oE 'https?://[^ ]+' | grep -m1 -E '^https?://deb\.debian\.org/')
+	[ -n "$m" ] || m=$(grep -hsE '^(URIs:|deb )' "${files[@]}" | grep -v security |
+		grep -oE 'https?://[^ ]+' | head -n1)
 	echo "${m%/}"
 }
 

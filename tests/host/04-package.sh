@@ -1,0 +1,149 @@
+#!/bin/bash
+# The Debian packages as an operator uses them, on a throwaway overlay of
+# root-pkg (sid with the 7.2 and 7.3 kernels and 6.12 headers; tests/vm/prepare
+# pkg), which is left as it was: make deb builds them lintian-clean;
+# apt install ./*.deb has DKMS build for 7.3 and 7.2 and refuse 6.12; the
+# module loads on each kernel, booted from that root; with version N
+# loaded and a process's hugetlbfs mapping adopted, dpkg -i of N+1, rmmod,
+# modprobe and restore give back everything N optimized, the data intact;
+# apt purge leaves no file behind.
+# beside: guests (small guests of its own, from its own root)
+export HVO_VM_MEM=${HVO_VM_MEM:-3072}
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../vm/lib.sh"
+cd "$REPO" || exit 1
+plan 37
+
+kernel_vars 7.3; k73=$KVER
+kernel_vars 7.2; k72=$KVER
+n=$(cat VERSION)
+next=${n%.*}.$(( ${n##*.} + 1 ))
+work=$(mktemp -d "$HVO_CACHE/pkg-test.XXXX")
+merged=$work/root
+cleanup() {
+	umount -l "$merged" 2>/dev/null
+	rm -rf "$work" "$REPO/build/pkg-test.$$"
+}
+trap cleanup EXIT
+fact() { sed -n "s/^pkg $1 //p" <<<"$2" | tail -n 1; }
+
+tests/vm/prepare pkg >/dev/null || { tap 1 "tests/vm/prepare pkg"; tap_done; exit 1; }
+out=$(tests/deb/build "$work/deb-n" 2>&1)
+tap $? "make deb builds version $n, lintian finds no error or warning"
+[ -e "$work/deb-n/hvoctl_${n}_amd64.deb" ] || sed 's/^/#   /' <<<"$out"
+out=$(HVO_DEB_VERSION=$next tests/deb/build "$work/deb-next" 2>&1)
+tap $? "  ... and version $next, from a copy with the version bumped"
+[ -e "$work/deb-next/hvoctl_${next}_amd64.deb" ] || sed 's/^/#   /' <<<"$out"
+
+mkdir -p "$work/upper" "$work/ovl" "$merged"
+mount -t overlay overlay -o "lowerdir=$HVO_CACHE/root-pkg,upperdir=$work/upper,workdir=$work/ovl" "$merged"
+tap $? "a throwaway overlay of root-pkg"
+
+# Every file of the root but the package manager's own records and logs,
+# and what the bench itself puts there (test programs, the mount points
+# of the job and of this tree).
+top=${REPO#/} top=./${top%%/*}
+files() {
+	(cd "$merged" && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./run \
+		-o -path ./tmp -o -path ./var/log -o -path ./var/cache/apt -o -path ./var/cache/debconf \
+		-o -path ./var/cache/ldconfig -o -path ./var/lib/dpkg -o -path ./var/lib/apt \
+		-o -path './opt/hvo-*' -o -path ./hvo-job -o -path "$top" \) -prune -o -print | sort)
+}
+files >"$work/before"
+
+mkdir -p "$merged/tmp/debs"
+cp "$work"/deb-n/*.deb "$work"/deb-next/*.deb "$merged/tmp/debs/"
+out=$(in_root "$merged" sh -c 'cd /tmp/debs && apt-get install -y "./$1" "./$2"' _ \
+	"hvo-shared-dkms_${n}_all.deb" "hvoctl_${n}_amd64.deb" 2>&1)
+tap $? "apt install ./hvo-shared-dkms_${n}_all.deb ./hvoctl_${n}_amd64.deb"
+# Their dependencies (dkms, headers, libkmod) were all there: offline.
+ok "  ... installs those two packages and nothing else" -- \
+	grep -q "^0 upgraded, 2 newly installed, 0 to remove" <<<"$out"
+sed 's/^/#   /' <<<"$out" | grep -E 'Building|installed|BUILD_EXCLUSIVE|not supported|rror' | head -n 20
+status=$(in_root "$merged" dkms status hvo_shared 2>&1)
+for k in "$k73" "$k72"; do
+	ok "  ... DKMS built and installed it for $k" -- \
+		grep -q "hvo_shared/$n, $k, x86_64: installed" <<<"$status"
+done
+old=$(basename "$(ls -d "$merged"/usr/src/linux-headers-6.12.*-amd64 2>/dev/null | head -n 1)")
+old=${old#linux-headers-}
+ok "  ... refused $old with DKMS's BUILD_EXCLUSIVE message and the reason" -- \
+	bash -c 'grep -q BUILD_EXCLUSIVE <<<"$1" && grep -q "kernel $2 is not supported" <<<"$1"' _ "$out" "$old"
+ok "  ... hvoctl and the bpftrace tools on PATH, manual pages and completion installed" -- \
+	test -x "$merged/usr/sbin/hvoctl" -a -x "$merged/usr/sbin/hvo-events.bt" \
+	-a -s "$merged/usr/share/man/man8/hvoctl.8.gz" -a -e "$merged/usr/share/man/man8/hvo-events.bt.8.gz" \
+	-a -s "$merged/usr/share/bash-completion/completions/hvoctl"
+ok "  ... /etc/modprobe.d and /etc/modules-load.d examples, all commented out" -- \
+	bash -c 'f=("$1/etc/modprobe.d/hvo_shared.conf" "$1/etc/modules-load.d/hvo_shared.conf")
+		test -s "${f[0]}" -a -s "${f[1]}" && ! grep -qv "^#" "${f[@]}"' _ "$merged"
+
+# One guest per kernel, booted from the overlay.
+# The upgrade guest and this script signal each other through a directory
+# of this tree, which the guest sees uncached.
+job_dir=$REPO/build/pkg-test.$$
+mkdir -p "$job_dir"
+for k in 7.3 7.2; do
+	kernel_vars "$k"
+	out=$(HVO_ROOT=$merged tests/vm/run --kernel "$k" --no-build --timeout 900 -- \
+		bash tests/guest/jobs/package-load.sh 2>&1)
+	rc=$?
+	tap $rc "guest $KVER booted from the root the packages went into"
+	[ $rc = 0 ] || tail -n 20 <<<"$out" | sed 's/^/#   /'
+	is "$(fact modprobe "$out") $(fact version "$out")" "0 $n" "  ... modprobe hvo_shared loads version $n"
+	ok "  ... from DKMS's directory" -- grep -q "^/lib/modules/$KVER/updates/dkms/hvo_shared.ko" <<<"$(fact path "$out")"
+	is "$(fact hvoctl "$out") $(fact optimized "$out") $(fact rmmod "$out")" "0 16 0" \
+		"  ... hvoctl status works, a pool of 16 is optimized, rmmod works"
+done
+
+# The upgrade, in a 7.3 guest: the host runs dpkg -i while N is loaded.
+kernel_vars 7.3
+HVO_ROOT=$merged tests/vm/run --kernel 7.3 --no-build --timeout 1500 -- \
+	bash tests/guest/jobs/package-upgrade.sh "$job_dir" >"$work/upgrade.out" 2>&1 &
+guest=$!
+for _ in $(seq 900); do
+	[ -e "$job_dir/ready" ] || ! kill -0 $guest 2>/dev/null && break
+	sleep 1
+done
+up=$(in_root "$merged" dpkg -i "/tmp/debs/hvo-shared-dkms_${next}_all.deb" "/tmp/debs/hvoctl_${next}_amd64.deb" 2>&1)
+tap $? "dpkg -i version $next while $n is loaded"
+grep -E 'Building|rror' <<<"$up" | sed 's/^/#   /'
+[ -e "$job_dir/ready" ] || echo "#   the guest never said it was ready"
+: >"$job_dir/upgraded"
+wait $guest
+rc=$?
+out=$(cat "$work/upgrade.out")
+tap $rc "the upgrade guest finished with a clean kernel log"
+[ $rc = 0 ] || tail -n 30 <<<"$out" | sed 's/^/#   /'
+grep '^# ' <<<"$out"
+status=$(in_root "$merged" dkms status hvo_shared 2>&1)
+ok "  ... DKMS built $next for $k73 and $k72, and removed $n" -- \
+	test "$(grep -c "^hvo_shared/$next, \($k73\|$k72\), x86_64: installed" <<<"$status") $(grep -c "/$n," <<<"$status")" = "2 0"
+sed 's/^/# dkms status: /' <<<"$status"
+is "$(fact watch "$out") $(fact loaded "$out")" "0 $n" "  ... a process mapped 16 folios, version $n loaded with adopt=1"
+is "$(fact optimized "$out") $(fact adopted "$out")" "24 16" "  ... it optimized the pool's 24 folios, 16 of them in use"
+freed=$(fact freed "$out")
+is "$(fact saved "$out")" "$freed" "  ... nr_memmap_* fell by vmemmap_pages_freed ($freed)"
+is "$(fact upgraded "$out") $(fact still_loaded "$out") $(fact on_disk "$out")" "yes $n $next" \
+	"  ... while $n ran, $next was installed on disk"
+is "$(fact rmmod "$out") $(fact after_rmmod "$out")" "0 $freed" "  ... rmmod $n leaves its folios optimized"
+is "$(fact modprobe "$out") $(fact new "$out")" "0 $next" "  ... modprobe loads $next"
+is "$(fact restore "$out")" 0 "  ... hvoctl restore succeeds"
+ok "  ... restoring what $n optimized, counted as inherited ($(fact inherited "$out"))" -- \
+	test "$(fact inherited "$out")" -ge 16
+is "$(fact left "$out") $(fact memmap_delta "$out")" "0 0" "  ... no folio left optimized, nr_memmap_* back at baseline"
+is "$(fact verify "$out")" "ok: 0 folios" "  ... verify passes"
+is "$(fact data "$out")" 0 "  ... the process's data intact all along"
+
+out=$(in_root "$merged" apt-get purge -y hvo-shared-dkms hvoctl 2>&1)
+tap $? "apt purge hvo-shared-dkms hvoctl"
+rm -rf "$merged/tmp/debs"
+files >"$work/after"
+left=$(diff "$work/before" "$work/after")
+is "$left" "" "  ... leaves no file behind and takes none away"
+[ -z "$left" ] || head -n 20 <<<"$left" | sed 's/^/#   /'
+is "$(find "$merged/lib/modules" -name 'hvo_shared.ko*' | wc -l)" 0 "  ... no hvo_shared module under /lib/modules"
+ok "  ... DKMS knows nothing of it" -- bash -c '! grep -q hvo_shared <<<"$1"' _ "$(in_root "$merged" dkms status 2>&1)"
+
+umount "$merged"
+tap $? "the overlay unmounts; root-pkg itself was never written"
+tap_done
