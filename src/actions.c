@@ -63,13 +63,7 @@ static int hvo_free_optimize(struct hstate *h, int nid, struct folio *folio,
 	return ret < 0 ? 1 : ret;
 }
 
-static int hvo_free_restore(struct hstate *h, int nid, struct folio *folio,
-			    struct zone *zone)
-{
-	return hvo_restore_free(h, nid, folio, zone);
-}
-
-/* As hvo_free_restore(), counting the folios this load did not optimize. */
+/* As hvo_restore_free(), counting the folios this load did not optimize. */
 static int hvo_free_restore_counted(struct hstate *h, int nid,
 				    struct folio *folio, struct zone *zone)
 {
@@ -116,7 +110,7 @@ void hvo_pool_giveback(void)
 
 	if (!hvo_giveback)
 		return;
-	n = hvo_pool_walk_free(hvo_free_wants_restore, hvo_free_restore);
+	n = hvo_pool_walk_free(hvo_free_wants_restore, hvo_restore_free);
 	if (n)
 		pr_info("gave back %ld free folios\n", n);
 }
