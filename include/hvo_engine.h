@@ -22,16 +22,37 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 
 bool hvo_should_optimize(const struct hstate *h, struct folio *folio);
 
+/*
+ * Free folios and folios in use are worked on in batches of up to
+ * HVO_FLUSH_BATCH folios with one TLB flush for the batch, as the
+ * kernel's hugetlb_vmemmap_optimize_folios() flushes once for its list:
+ * the vmemmap pages optimizing unmapped are freed after it, and the flags
+ * of the free folios restoring remapped are cleared after it
+ * (docs/safety.md). The walk that owns a batch ends it with
+ * hvo_batch_flush(), and runs one batch at a time.
+ */
+#define HVO_FLUSH_BATCH	32
+
+struct hvo_batch {
+	struct list_head unmapped;	/* pages to free after the flush */
+	unsigned int folios;		/* worked on since the last flush */
+};
+
+#define HVO_BATCH_INIT(name) { .unmapped = LIST_HEAD_INIT(name.unmapped) }
+
+void hvo_batch_flush(struct hvo_batch *b);
+
 /* A free folio, where it lies on its free list (picked by pool.c). */
 int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,
-		      struct zone *zone);
+		      struct zone *zone, struct hvo_batch *b);
 int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
-		     struct zone *zone);
+		     struct zone *zone, struct hvo_batch *b);
 
 /* A folio in use, locked and referenced (taken by pool.c). */
 enum hvo_adopt_skip hvo_in_use_state(struct folio *folio);
-int hvo_adopt_folio(struct hstate *h, struct folio *folio);
-int hvo_restore_in_use(struct hstate *h, struct folio *folio);
+int hvo_adopt_folio(struct hstate *h, struct folio *folio, struct hvo_batch *b);
+int hvo_restore_in_use(struct hstate *h, struct folio *folio,
+		       struct hvo_batch *b);
 
 /* The folios hvo_shared optimized, by head PFN. */
 bool hvo_is_ours(struct folio *folio);

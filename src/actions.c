@@ -53,9 +53,9 @@ static bool hvo_free_wants_restore_any(struct hstate *h, struct folio *folio)
 
 /* Count a free folio that was not optimized, by reason, as adopt does. */
 static int hvo_free_optimize(struct hstate *h, int nid, struct folio *folio,
-			     struct zone *zone)
+			     struct zone *zone, struct hvo_batch *b)
 {
-	int ret = hvo_optimize_free(h, nid, folio, zone);
+	int ret = hvo_optimize_free(h, nid, folio, zone, b);
 
 	if (ret > 0 && ret != HVO_SKIP_OPTIMIZED)
 		atomic_long_inc(&hvo_adopt_totals.skipped[ret]);
@@ -65,10 +65,11 @@ static int hvo_free_optimize(struct hstate *h, int nid, struct folio *folio,
 
 /* As hvo_restore_free(), counting the folios this load did not optimize. */
 static int hvo_free_restore_counted(struct hstate *h, int nid,
-				    struct folio *folio, struct zone *zone)
+				    struct folio *folio, struct zone *zone,
+				    struct hvo_batch *b)
 {
 	bool inherited = !hvo_is_ours(folio);
-	int ret = hvo_restore_free(h, nid, folio, zone);
+	int ret = hvo_restore_free(h, nid, folio, zone, b);
 
 	if (!ret && inherited)
 		atomic_long_inc(&hvo_adopt_totals.restore_inherited);
@@ -137,9 +138,10 @@ static bool hvo_adopt_pick(struct hstate *h, struct folio *folio)
 	return why == HVO_ADOPTED;
 }
 
-static void hvo_adopt_work(struct hstate *h, struct folio *folio)
+static void hvo_adopt_work(struct hstate *h, struct folio *folio,
+			   struct hvo_batch *b)
 {
-	hvo_adopt_count(hvo_adopt_folio(h, folio));
+	hvo_adopt_count(hvo_adopt_folio(h, folio, b));
 }
 
 static const struct hvo_in_use_walk hvo_adopt_walk = {
@@ -169,9 +171,10 @@ void hvo_adopt_all(void)
  * dropped (hvo_restore_in_use()). One found whole already is neither
  * restored nor busy: nothing is counted.
  */
-static int hvo_restore_count(struct hstate *h, struct folio *folio)
+static int hvo_restore_count(struct hstate *h, struct folio *folio,
+			     struct hvo_batch *b)
 {
-	int ret = hvo_restore_in_use(h, folio);
+	int ret = hvo_restore_in_use(h, folio, b);
 
 	if (ret < 0)
 		atomic_long_inc(&hvo_adopt_totals.restore_failed);
@@ -182,28 +185,17 @@ static int hvo_restore_count(struct hstate *h, struct folio *folio)
 	return ret;
 }
 
-/* Restore every folio in use that this load optimized. */
-static void hvo_restore_all_in_use(void)
+static void hvo_restore_work(struct hstate *h, struct folio *folio,
+			     struct hvo_batch *b)
 {
-	struct folio *folio;
-	struct hstate *h;
-	unsigned long pfn;
-
-	/* Free folios were given back first; the rest is in use or in transit. */
-	for (pfn = 0; hvo_next_ours(&pfn); pfn++) {
-		folio = pfn_folio(pfn);
-		h = hvo_pool_take(folio);
-		/* Free, in transit, or still its owner's: left (busy). */
-		if (!h) {
-			atomic_long_inc(&hvo_adopt_totals.restore_busy);
-			continue;
-		}
-		hvo_restore_count(h, folio);
-		if (fatal_signal_pending(current))
-			break;
-		cond_resched();
-	}
+	hvo_restore_count(h, folio, b);
 }
+
+/* Free folios were given back first; the rest is in use or in transit. */
+static const struct hvo_in_use_walk hvo_restore_ours_walk = {
+	.work	= hvo_restore_work,
+	.busy	= &hvo_adopt_totals.restore_busy,
+};
 
 /*
  * Inherited folios in use that the walk saw and did not restore: busy,
@@ -226,9 +218,10 @@ static bool hvo_inherited_pick(struct hstate *h, struct folio *folio)
 	return false;
 }
 
-static void hvo_inherited_work(struct hstate *h, struct folio *folio)
+static void hvo_inherited_work(struct hstate *h, struct folio *folio,
+			       struct hvo_batch *b)
 {
-	int ret = hvo_restore_count(h, folio);
+	int ret = hvo_restore_count(h, folio, b);
 
 	/* Restored, or found whole already: not left. */
 	if (!ret || ret == HVO_SKIP_OPTIMIZED)
@@ -266,7 +259,7 @@ long hvo_restore_all(void)
 	n = hvo_pool_walk_free(hvo_free_wants_restore_any,
 				   hvo_free_restore_counted);
 	atomic_long_add(n, &hvo_adopt_totals.restored);
-	hvo_restore_all_in_use();
+	hvo_pool_walk_ours(&hvo_restore_ours_walk);
 	hvo_inherited_left = 0;
 	hvo_pool_walk_in_use(&hvo_inherited_walk);
 	left = hvo_count_ours() + hvo_pool_count_free(hvo_free_inherited) +

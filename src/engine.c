@@ -24,6 +24,7 @@
 #include "hvo_engine.h"
 #include "hvo_inject.h"
 #include "hvo_policy.h"
+#include "hvo_remap.h"
 
 /*
  * Folios hvo_shared optimized, by head PFN: restore updates the live
@@ -63,6 +64,97 @@ void hvo_exit(void)
 	if (atomic_dec_and_test(&hvo_active))
 		wake_up_var(&hvo_active);
 	hvo_inject_delay(HVO_INJECT_DELAY_EXIT);
+}
+
+/*
+ * Free the vmemmap pages that optimizing unmapped, after the TLB flush that
+ * makes them unreachable; accounted as free_vmemmap_page() in
+ * mm/hugetlb_vmemmap.c does.
+ */
+void hvo_free_vmemmap_pages(struct list_head *list)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		list_del(&page->lru);
+		if (PageReserved(page)) {
+			atomic_long_dec(hvo_sym.nr_memmap_boot_pages);
+			free_reserved_page(page);
+		} else {
+			atomic_long_dec(hvo_sym.nr_memmap_pages);
+			__free_page(page);
+		}
+	}
+}
+
+/*
+ * Free folios whose vmemmap hvo_restore_free() restored where they lie,
+ * between the remap and the TLB flush that ends their batch; their flags
+ * are cleared after it. The kernel may take one off its free list
+ * meanwhile, and dissolve it: every restore waits until the folio has
+ * left this set (hvo_wait_restoring()), so that no folio leaves hugetlb,
+ * or is restored twice, while its flag is set. Filled by the one batch
+ * there is at a time, under hugetlb_lock; read locklessly.
+ */
+static struct folio *hvo_restoring[HVO_FLUSH_BATCH];
+static unsigned int hvo_nr_restoring;
+
+/* Under hugetlb_lock, by the batch's owner: hvo_batch_add() follows. */
+void hvo_restoring_add(struct folio *folio)
+{
+	WRITE_ONCE(hvo_restoring[hvo_nr_restoring++], folio);
+}
+
+bool hvo_is_restoring(struct folio *folio)
+{
+	int i;
+
+	for (i = 0; i < HVO_FLUSH_BATCH; i++)
+		/* Pairs with the release in hvo_batch_flush(): the flag is clear. */
+		if (smp_load_acquire(&hvo_restoring[i]) == folio)
+			return true;
+	return false;
+}
+
+void hvo_wait_restoring(struct folio *folio)
+{
+	wait_var_event(hvo_restoring, !hvo_is_restoring(folio));
+}
+
+/**
+ * hvo_batch_flush - end a batch: one TLB flush for all its folios
+ * @b:	the batch, empty afterwards
+ *
+ * As vmemmap_remap_free() and vmemmap_remap_alloc() do per call: every
+ * TLB is flushed; then the pages optimizing unmapped are freed (until the
+ * flush a CPU may still read them, and they hold the same bytes), and
+ * the flags of the free folios restored are cleared (a CPU that still
+ * maps a shared tail read-only must not be told the tails are writable).
+ */
+void hvo_batch_flush(struct hvo_batch *b)
+{
+	unsigned int i, n = hvo_nr_restoring;
+
+	if (!b->folios && list_empty(&b->unmapped))
+		return;
+	hvo_flush_tlb_all(n ? HVO_FLUSH_RESTORE : HVO_FLUSH_OPTIMIZE);
+	hvo_free_vmemmap_pages(&b->unmapped);
+	for (i = 0; i < n; i++) {
+		folio_clear_hugetlb_vmemmap_optimized(hvo_restoring[i]);
+		/* A restore that waited for it sees the flag clear. */
+		smp_store_release(&hvo_restoring[i], NULL);
+	}
+	hvo_nr_restoring = 0;
+	b->folios = 0;
+	if (n)
+		wake_up_var(hvo_restoring);
+}
+
+/* One more folio in @b: the batch ends when it is full. */
+void hvo_batch_add(struct hvo_batch *b)
+{
+	if (++b->folios == HVO_FLUSH_BATCH)
+		hvo_batch_flush(b);
 }
 
 /* Record @folio as optimized by hvo_shared, and whether its head was copied. */

@@ -8,6 +8,7 @@
 
 #include <linux/hugetlb.h>
 
+#include "hvo_engine.h"
 #include "hvo_kernel.h"
 #include "hvo_state.h"
 
@@ -17,6 +18,12 @@ void hvo_exit(void);
 
 int hvo_record_add(struct folio *folio, bool head_copied);
 bool hvo_record_del(unsigned long pfn, bool *head_copied);
+
+void hvo_free_vmemmap_pages(struct list_head *list);
+void hvo_batch_add(struct hvo_batch *b);
+void hvo_restoring_add(struct folio *folio);
+bool hvo_is_restoring(struct folio *folio);
+void hvo_wait_restoring(struct folio *folio);
 
 bool hvo_still_free(struct hstate *h, int nid, struct folio *folio);
 bool hvo_unlock_unref(struct folio *folio);

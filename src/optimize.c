@@ -80,28 +80,13 @@ static int hvo_adopt_claim(struct folio *folio, struct page *tail)
 	return HVO_SKIP_DIRTY_TAILS;
 }
 
-/*
- * Free the vmemmap pages that optimizing unmapped, after the TLB flush that
- * makes them unreachable; accounted as free_vmemmap_page() in
- * mm/hugetlb_vmemmap.c does.
- */
+/* As vmemmap_remap_free(): every TLB flushed, then the unmapped pages freed. */
 static void hvo_flush_and_free_vmemmap_pages(struct list_head *list)
 {
-	struct page *page, *next;
-
 	if (list_empty(list))
 		return;
 	hvo_flush_tlb_all(HVO_FLUSH_OPTIMIZE);
-	list_for_each_entry_safe(page, next, list, lru) {
-		list_del(&page->lru);
-		if (PageReserved(page)) {
-			atomic_long_dec(hvo_sym.nr_memmap_boot_pages);
-			free_reserved_page(page);
-		} else {
-			atomic_long_dec(hvo_sym.nr_memmap_pages);
-			__free_page(page);
-		}
-	}
+	hvo_free_vmemmap_pages(list);
 }
 
 /* Every vmemmap page after the first must begin with a tail struct page. */
@@ -329,6 +314,7 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
  * @nid:	its node
  * @folio:	picked by pool.c under hugetlb_lock, and left last on its list
  * @zone:	its zone, read then
+ * @b:		the walk's batch, which frees the unmapped pages after its flush
  *
  * The folio stays on its free list, counted free, all along: a
  * reservation or a fault may take it at any moment, and gets it whole or
@@ -342,12 +328,13 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
  * to the shared one, remapped, and its flag set. The head stays: the free
  * list's links are in it. Then, as vmemmap_remap_free() does, every TLB is
  * flushed and the old pages freed: until the flush a CPU may still read
- * them, and they hold the same bytes.
+ * them, and they hold the same bytes. That flush is the batch's
+ * (hvo_batch_flush()).
  *
  * Return: 0, a positive enum hvo_adopt_skip, or a negative errno.
  */
 int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,
-		      struct zone *zone)
+		      struct zone *zone, struct hvo_batch *b)
 {
 	u64 t0 = trace_folio_optimize_enabled() ? ktime_get_ns() : 0;
 	unsigned long pfn = folio_pfn(folio);
@@ -384,7 +371,9 @@ unlock:
 	hvo_remap_end();
 	if (ret)
 		hvo_optimize_abort(&o);
-	hvo_flush_and_free_vmemmap_pages(&freed);
+	list_splice_tail(&freed, &b->unmapped);
+	if (!ret)
+		hvo_batch_add(b);
 out:
 	/* A skipped folio is counted by the caller, by reason. */
 	if (ret <= 0)
@@ -398,16 +387,17 @@ out:
  * @h:		the folio's hstate
  * @folio:	a folio pool.c took with hvo_take_in_use(): locked and
  *		referenced; both are let go of here
+ * @b:		the walk's batch, which frees the unmapped pages after its flush
  *
  * The order of docs/safety.md (adopting folios in use): split, shared
  * tail and list entry first; then, under the folio lock, the flag set
  * after a last check and every tail compared to the shared one; then the
- * remap and the TLB flush.
+ * remap; the TLB flush is the batch's.
  *
  * Return: 0 if optimized, a positive enum hvo_adopt_skip if skipped, or a
  * negative errno; the folio is unchanged unless 0.
  */
-int hvo_adopt_folio(struct hstate *h, struct folio *folio)
+int hvo_adopt_folio(struct hstate *h, struct folio *folio, struct hvo_batch *b)
 {
 	bool tracing = trace_folio_adopt_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
@@ -429,7 +419,9 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio)
 	if (ret == -EOPNOTSUPP)
 		ret = HVO_SKIP_SELF_HOSTED;
 	put = hvo_unlock_unref(folio);
-	hvo_flush_and_free_vmemmap_pages(&freed);
+	list_splice_tail(&freed, &b->unmapped);
+	if (!ret)
+		hvo_batch_add(b);
 	hvo_exit();
 	if (tracing)
 		trace_folio_adopt(pfn, h->order, zone_to_nid(zone), zone_idx(zone),

@@ -28,7 +28,7 @@
 #include "hvo_kernel.h"
 #include "hvo_pool.h"
 
-/* One walk of the free lists at a time: hvo_restore_free() does one folio at a time. */
+/* One walk at a time: the folios being restored are one batch's (engine.c). */
 static DEFINE_MUTEX(hvo_pool_mutex);
 
 /* What a look at one folio decides, under hugetlb_lock. */
@@ -115,7 +115,8 @@ static enum hvo_look hvo_look_free(struct hvo_cursor *c, struct folio *folio)
 /**
  * hvo_pool_walk_free - work on each free folio that @want accepts
  * @want:	under hugetlb_lock, whether to pick a folio
- * @work:	called on each picked folio, left last on its free list
+ * @work:	called on each picked folio, left last on its free list, with
+ *		the walk's batch, which is ended when the walk is
  *
  * Every hstate that can be optimized, every online node, one folio at a
  * time.
@@ -125,9 +126,11 @@ static enum hvo_look hvo_look_free(struct hvo_cursor *c, struct folio *folio)
  */
 long hvo_pool_walk_free(bool (*want)(struct hstate *h, struct folio *folio),
 			    int (*work)(struct hstate *h, int nid,
-					struct folio *folio, struct zone *zone))
+					struct folio *folio, struct zone *zone,
+					struct hvo_batch *b))
 {
 	struct hvo_free_pick p = { .c.look = hvo_look_free, .want = want };
+	struct hvo_batch b = HVO_BATCH_INIT(b);
 	struct folio *folio;
 	struct hstate *h;
 	long done = 0;
@@ -143,7 +146,7 @@ long hvo_pool_walk_free(bool (*want)(struct hstate *h, struct folio *folio),
 			while (!hvo_cursor_done(&p.c)) {
 				folio = hvo_cursor_next(&p.c);
 				if (folio) {
-					ret = work(h, nid, folio, p.zone);
+					ret = work(h, nid, folio, p.zone, &b);
 					if (ret < 0)
 						goto out;
 					done += !ret;
@@ -153,6 +156,7 @@ long hvo_pool_walk_free(bool (*want)(struct hstate *h, struct folio *folio),
 		}
 	}
 out:
+	hvo_batch_flush(&b);
 	mutex_unlock(&hvo_pool_mutex);
 	return done;
 }
@@ -274,7 +278,9 @@ void hvo_pool_walk_in_use(const struct hvo_in_use_walk *w)
 	struct hvo_in_use_take t = { .c.look = hvo_look_in_use, .w = w };
 	struct folio *folio;
 	struct hstate *h;
+	struct hvo_batch b = HVO_BATCH_INIT(b);
 
+	mutex_lock(&hvo_pool_mutex);
 	hvo_for_each_hstate(h) {
 		if (h->order < HVO_MIN_ORDER)
 			continue;
@@ -287,10 +293,12 @@ void hvo_pool_walk_in_use(const struct hvo_in_use_walk *w)
 			}
 			/* ->work() drops the reference. */
 			if (folio)
-				w->work(h, folio);
+				w->work(h, folio, &b);
 			cond_resched();
 		}
 	}
+	hvo_batch_flush(&b);
+	mutex_unlock(&hvo_pool_mutex);
 }
 
 /* The hstate of @folio's order (folio_hstate() calls an unexported one). */
@@ -304,15 +312,13 @@ static struct hstate *hvo_hstate_of(struct folio *folio)
 	return NULL;
 }
 
-/**
- * hvo_pool_take - take one given folio, if it is in use and may be taken
- * @folio:	a folio hvo_shared optimized, found by its PFN
- *
- * Return: its hstate, with @folio locked and referenced as
- * hvo_pool_walk_in_use() gives it to ->work(); or NULL if it is free,
- * in transit, still its owner's, or let go.
+/*
+ * Take one given folio, if it is in use and may be taken. Returns its
+ * hstate, with @folio locked and referenced as hvo_pool_walk_in_use()
+ * gives it to ->work(); or NULL if it is free, in transit, still its
+ * owner's, or let go.
  */
-struct hstate *hvo_pool_take(struct folio *folio)
+static struct hstate *hvo_pool_take(struct folio *folio)
 {
 	struct folio *put = NULL;
 	struct hstate *h;
@@ -325,4 +331,35 @@ struct hstate *hvo_pool_take(struct folio *folio)
 	if (put)
 		folio_put(put);
 	return h;
+}
+
+/**
+ * hvo_pool_walk_ours - run @w->work over each folio hvo_shared optimized
+ * @w:	->work() on each that is in use and could be taken, as
+ *	hvo_pool_walk_in_use() runs it; ->pick is not used
+ *
+ * By the engine's record, in PFN order; a folio that is free, in
+ * transit, or still its owner's is counted in @w->busy and left.
+ */
+void hvo_pool_walk_ours(const struct hvo_in_use_walk *w)
+{
+	struct folio *folio;
+	struct hstate *h;
+	unsigned long pfn;
+	struct hvo_batch b = HVO_BATCH_INIT(b);
+
+	mutex_lock(&hvo_pool_mutex);
+	for (pfn = 0; hvo_next_ours(&pfn); pfn++) {
+		folio = pfn_folio(pfn);
+		h = hvo_pool_take(folio);
+		if (h)
+			w->work(h, folio, &b);
+		else
+			atomic_long_inc(w->busy);
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	hvo_batch_flush(&b);
+	mutex_unlock(&hvo_pool_mutex);
 }

@@ -17,21 +17,6 @@
 #include "hvo_remap.h"
 #include "trace.h"
 
-/*
- * A free folio whose vmemmap hvo_restore_free() restored where it lies,
- * between the TLB flush and the clearing of its flag. The kernel may take
- * it off its free list meanwhile, and dissolve it: every restore waits
- * until the flag is clear, so that no folio leaves hugetlb, or is
- * restored twice, while it is set. One at a time: pool walks are serial.
- */
-static struct folio *hvo_restoring;
-
-static void hvo_wait_restoring(struct folio *folio)
-{
-	/* Pairs with the release in hvo_restore_free(): the flag is clear. */
-	wait_var_event(&hvo_restoring, smp_load_acquire(&hvo_restoring) != folio);
-}
-
 /* Free pages allocated for a restore that did not use them. */
 static void hvo_free_new_pages(struct list_head *list)
 {
@@ -53,16 +38,20 @@ static void hvo_free_new_pages(struct list_head *list)
  * kswapd (__GFP_NORETRY would still compact once); pages can always stand
  * in for one. Blocks are split at once, as vmemmap_split_pmd() splits a
  * vmemmap block: each page is freed on its own when the folio is optimized
- * again. Counted as memmap pages, as vmemmap_remap_alloc() does.
+ * again. Counted as memmap pages, as vmemmap_remap_alloc() does. With
+ * @nowait, nothing waits for reclaim: restores wait for the folios of the
+ * caller's batch meanwhile (hvo_wait_restoring()).
  *
  * Return: 0, or -ENOMEM with nothing allocated.
  */
 static int hvo_restore_prepare(const struct hstate *h, struct zone *zone,
-			       struct hvo_remap *r, unsigned long *blocks)
+			       struct hvo_remap *r, unsigned long *blocks,
+			       bool nowait)
 {
 	const gfp_t block_gfp = __GFP_NOWARN | __GFP_NOMEMALLOC;
 	/* Failure is expected under pressure and handled: no warning. */
-	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	const gfp_t gfp = (nowait ? GFP_NOWAIT : GFP_KERNEL | __GFP_RETRY_MAYFAIL) |
+			  __GFP_NOWARN;
 	const unsigned int block_order = PMD_SHIFT - PAGE_SHIFT;
 	unsigned long nr = hvo_vmemmap_size(h) / PAGE_SIZE - 1;
 	unsigned long done = 0, got, i, j;
@@ -150,29 +139,34 @@ static struct page *hvo_tail_of(const struct hstate *h, struct zone *zone)
 
 /*
  * Restore one folio's vmemmap that the caller has to itself (leaving
- * hugetlb, through a hook) or, with @in_use, one in use that pool.c
- * took: referenced and locked. The caller flushes the TLB, except
- * for a folio in use, whose flag may only clear after the flush: no CPU
- * that still maps a shared tail read-only may be allowed to write it.
- * That flush is done here.
+ * hugetlb, through a hook; @b is NULL) or one in use that pool.c took:
+ * referenced and locked, with the walk's batch @b. The caller flushes the
+ * TLB for a folio leaving hugetlb, as hugetlb_vmemmap_restore_folios()
+ * does. A folio in use keeps its flag until the batch's flush: no CPU that
+ * still maps a shared tail read-only may be allowed to write it.
  */
 static int hvo_restore_one(const struct hstate *h, struct folio *folio,
-			   bool in_use)
+			   struct hvo_batch *b)
 {
 	unsigned long start = (unsigned long)&folio->page + PAGE_SIZE;
 	unsigned long end = (unsigned long)&folio->page + hvo_vmemmap_size(h);
 	struct zone *zone = folio_zone(folio);
+	bool nowait = b && b->folios;
 	unsigned long blocks;
 	struct hvo_remap r;
 	LIST_HEAD(pages);
 	int ret;
 
 	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
-	VM_WARN_ON_ONCE_FOLIO(!in_use && folio_ref_count(folio), folio);
+	VM_WARN_ON_ONCE_FOLIO(!b && folio_ref_count(folio), folio);
 
 	atomic_long_inc(&hvo_totals.restore_total);
 	r = (struct hvo_remap){ .pages = &pages, .tail = hvo_tail_of(h, zone) };
-	ret = hvo_restore_prepare(h, zone, &r, &blocks);
+	ret = hvo_restore_prepare(h, zone, &r, &blocks, nowait);
+	if (ret && nowait) {
+		hvo_batch_flush(b);
+		ret = hvo_restore_prepare(h, zone, &r, &blocks, false);
+	}
 	if (ret) {
 		atomic_long_inc(&hvo_totals.restore_failed);
 		return ret;
@@ -181,24 +175,25 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	hvo_remap_begin();
 	hvo_remap_to_pages(start, end, &r);
 	hvo_remap_end();
-	if (in_use) {
-		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
+	if (b) {
 		spin_lock_irq(hvo_sym.hugetlb_lock);
-		folio_clear_hugetlb_vmemmap_optimized(folio);
+		hvo_restoring_add(folio);
 		spin_unlock_irq(hvo_sym.hugetlb_lock);
 	} else {
 		folio_clear_hugetlb_vmemmap_optimized(folio);
 	}
 	hvo_restore_account(h, folio_pfn(folio), zone, &r);
+	if (b)
+		hvo_batch_add(b);
 	return 0;
 }
 
 static int hvo_restore_traced(const struct hstate *h, struct folio *folio,
-			      bool in_use)
+			      struct hvo_batch *b)
 {
 	bool tracing = trace_folio_restore_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
-	int ret = hvo_restore_one(h, folio, in_use);
+	int ret = hvo_restore_one(h, folio, b);
 
 	if (tracing)
 		trace_folio_restore(folio_pfn(folio), h->order, folio_nid(folio),
@@ -220,10 +215,11 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
 {
 	int ret = 0;
 
-	hvo_enter();
+	/* Before hvo_enter(): the batch it waits for enters again to end. */
 	hvo_wait_restoring(folio);
+	hvo_enter();
 	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-		ret = hvo_restore_traced(h, folio, false);
+		ret = hvo_restore_traced(h, folio, NULL);
 		if (!ret)
 			hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
 	}
@@ -249,11 +245,12 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 	long restored = 0;
 	int ret = 0;
 
+	list_for_each_entry(folio, folio_list, lru)
+		hvo_wait_restoring(folio);
 	hvo_enter();
 	list_for_each_entry_safe(folio, next, folio_list, lru) {
-		hvo_wait_restoring(folio);
 		if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-			ret = hvo_restore_traced(h, folio, false);
+			ret = hvo_restore_traced(h, folio, NULL);
 			if (ret)
 				break;
 			restored++;
@@ -272,6 +269,7 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
  * @nid:	its node
  * @folio:	picked by pool.c under hugetlb_lock, and left last on its list
  * @zone:	its zone, read then
+ * @b:		the walk's batch, which clears the flag after its TLB flush
  *
  * As hvo_optimize_free(), the folio stays free and available all along.
  * The pages are allocated and filled first; under hugetlb_lock the folio
@@ -279,15 +277,17 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
  * at them. Then, as vmemmap_remap_alloc() and
  * __hugetlb_vmemmap_restore_folio() do, every TLB is flushed before the
  * flag is cleared: a CPU that still maps a shared tail read-only must not
- * be told the tails are writable. The kernel may take the folio between
- * the two; restores of it wait (hvo_restoring), so it cannot leave
- * hugetlb with the flag set.
+ * be told the tails are writable. That flush is the batch's
+ * (hvo_batch_flush()). The kernel may take the folio meanwhile; restores
+ * of it wait (hvo_wait_restoring()), so it cannot leave hugetlb with the
+ * flag set. While the batch holds folios, the next one's pages are
+ * allocated without reclaim: if that fails, the batch ends first.
  *
  * Return: 0, HVO_SKIP_BUSY if it is gone, HVO_SKIP_OPTIMIZED if it is
  * whole already, or -ENOMEM with the folio unchanged.
  */
 int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
-		     struct zone *zone)
+		     struct zone *zone, struct hvo_batch *b)
 {
 	bool tracing = trace_folio_restore_enabled();
 	u64 t0 = tracing ? ktime_get_ns() : 0;
@@ -301,7 +301,11 @@ int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 
 	hvo_enter();
 	r.pages = &pages;
-	ret = hvo_restore_prepare(h, zone, &r, &blocks);
+	ret = hvo_restore_prepare(h, zone, &r, &blocks, b->folios);
+	if (ret && b->folios) {
+		hvo_batch_flush(b);
+		ret = hvo_restore_prepare(h, zone, &r, &blocks, false);
+	}
 	if (ret) {
 		atomic_long_inc(&hvo_totals.restore_total);
 		atomic_long_inc(&hvo_totals.restore_failed);
@@ -311,12 +315,13 @@ int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 	spin_lock_irq(hvo_sym.hugetlb_lock);
 	if (!hvo_still_free(h, nid, folio))
 		ret = HVO_SKIP_BUSY;
-	else if (!folio_test_hugetlb_vmemmap_optimized(folio))
+	else if (!folio_test_hugetlb_vmemmap_optimized(folio) ||
+		 hvo_is_restoring(folio))
 		ret = HVO_SKIP_OPTIMIZED;
 	else
 		hvo_remap_to_pages(start, end, &r);
 	if (!ret)
-		WRITE_ONCE(hvo_restoring, folio);
+		hvo_restoring_add(folio);
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
 	hvo_remap_end();
 	if (ret) {
@@ -324,15 +329,10 @@ int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 		goto out;
 	}
 
-	hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
-	folio_clear_hugetlb_vmemmap_optimized(folio);
-	/* A restore waiting for it sees the flag clear (hvo_wait_restoring()). */
-	smp_store_release(&hvo_restoring, NULL);
-	wake_up_var(&hvo_restoring);
-
 	atomic_long_inc(&hvo_totals.restore_total);
 	atomic_long_add(blocks, &hvo_totals.restore_blocks);
 	hvo_restore_account(h, pfn, zone, &r);
+	hvo_batch_add(b);
 out:
 	if (tracing && ret <= 0)
 		trace_folio_restore(pfn, h->order, zone_to_nid(zone), zone_idx(zone),
@@ -347,25 +347,33 @@ out:
  * @folio:	a folio pool.c took with hvo_take_in_use(): locked and
  *		referenced, both let go of here; optimized by hvo_shared, an
  *		earlier load of it or the kernel's HVO
+ * @b:		the walk's batch, which clears the flag after its TLB flush
+ *
+ * A folio of @b itself is whole already. If the walk's reference is the
+ * last (the owner let go meanwhile), the batch ends before it is dropped:
+ * the folio is freed at once, and its restore would wait for the batch.
  *
  * Return: 0 if restored, HVO_SKIP_BUSY if its owner let go of it,
  * HVO_SKIP_OPTIMIZED if it was whole already (restored meanwhile), or
  * -ENOMEM with the folio unchanged.
  */
-int hvo_restore_in_use(struct hstate *h, struct folio *folio)
+int hvo_restore_in_use(struct hstate *h, struct folio *folio,
+		       struct hvo_batch *b)
 {
 	int ret = HVO_SKIP_OPTIMIZED;
 	bool put;
 
 	hvo_enter();
-	hvo_wait_restoring(folio);
 	if (hvo_orphan(folio))
 		ret = HVO_SKIP_BUSY;
-	else if (folio_test_hugetlb_vmemmap_optimized(folio))
-		ret = hvo_restore_traced(h, folio, true);
+	else if (folio_test_hugetlb_vmemmap_optimized(folio) &&
+		 !hvo_is_restoring(folio))
+		ret = hvo_restore_traced(h, folio, b);
 	put = hvo_unlock_unref(folio);
 	hvo_exit();
-	if (put)
+	if (put) {
+		hvo_batch_flush(b);
 		folio_put(folio);
+	}
 	return ret;
 }
