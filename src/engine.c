@@ -27,10 +27,17 @@
 #include "hvo_remap.h"
 
 /*
- * Folios hvo_shared optimized, by head PFN: restore updates the live
- * counters only for these, not for folios the kernel's HVO optimized.
+ * Folios hvo_shared optimized: restore updates the live counters only for
+ * these, not for folios the kernel's HVO optimized. Keyed by head PFN >>
+ * HVO_MIN_ORDER, which no two folios share: 2 MiB folios then fill the
+ * xarray's nodes 16 to a node, where by PFN each took a node of its own.
  */
 static DEFINE_XARRAY(hvo_folios);
+
+static unsigned long hvo_record_index(unsigned long pfn)
+{
+	return pfn >> HVO_MIN_ORDER;
+}
 
 /*
  * Tasks inside a replacement function: rmmod waits for them. The counter
@@ -160,7 +167,8 @@ void hvo_batch_add(struct hvo_batch *b)
 /* Record @folio as optimized by hvo_shared, and whether its head was copied. */
 int hvo_record_add(struct folio *folio, bool head_copied)
 {
-	return xa_insert(&hvo_folios, folio_pfn(folio), xa_mk_value(head_copied),
+	return xa_insert(&hvo_folios, hvo_record_index(folio_pfn(folio)),
+			 xa_mk_value(head_copied),
 			 GFP_KERNEL);
 }
 
@@ -170,7 +178,7 @@ int hvo_record_add(struct folio *folio, bool head_copied)
  */
 bool hvo_record_del(unsigned long pfn, bool *head_copied)
 {
-	void *entry = xa_erase(&hvo_folios, pfn);
+	void *entry = xa_erase(&hvo_folios, hvo_record_index(pfn));
 
 	if (entry && head_copied)
 		*head_copied = xa_to_value(entry);
@@ -180,7 +188,7 @@ bool hvo_record_del(unsigned long pfn, bool *head_copied)
 /* Whether hvo_shared, rather than the kernel, optimized @folio. */
 bool hvo_is_ours(struct folio *folio)
 {
-	return xa_load(&hvo_folios, folio_pfn(folio));
+	return xa_load(&hvo_folios, hvo_record_index(folio_pfn(folio)));
 }
 
 bool hvo_should_optimize(const struct hstate *h, struct folio *folio)
@@ -297,17 +305,22 @@ void hvo_engine_exit(void)
 /* The first head PFN at or after *@pfn that hvo_shared optimized. */
 bool hvo_next_ours(unsigned long *pfn)
 {
-	return xa_find(&hvo_folios, pfn, ULONG_MAX, XA_PRESENT);
+	unsigned long index = hvo_record_index(*pfn + BIT(HVO_MIN_ORDER) - 1);
+
+	if (!xa_find(&hvo_folios, &index, ULONG_MAX, XA_PRESENT))
+		return false;
+	*pfn = index << HVO_MIN_ORDER;
+	return true;
 }
 
 /* How many folios hvo_shared optimized (and has not restored). */
 long hvo_count_ours(void)
 {
-	unsigned long pfn;
+	unsigned long index;
 	void *entry;
 	long n = 0;
 
-	xa_for_each(&hvo_folios, pfn, entry)
+	xa_for_each(&hvo_folios, index, entry)
 		n++;
 	return n;
 }
@@ -322,12 +335,12 @@ long hvo_count_ours(void)
  */
 void hvo_walk_ours(struct hvo_walker *w)
 {
-	unsigned long pfn;
+	unsigned long index;
 	void *entry;
 
 	down_write(&hvo_engine_rwsem);
-	xa_for_each(&hvo_folios, pfn, entry) {
-		w->folio(w, pfn, xa_to_value(entry));
+	xa_for_each(&hvo_folios, index, entry) {
+		w->folio(w, index << HVO_MIN_ORDER, xa_to_value(entry));
 		cond_resched();
 	}
 	w->done(w);
