@@ -9,7 +9,7 @@
 export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
-plan 35
+plan 45
 
 # The oracle's patterns, each as the kernel would print it.
 planted=(
@@ -103,4 +103,55 @@ ok "  ... the hung file timed out alone" -- \
 ok "  ... the crashed one's exit status is reported for the tally" -- \
 	grep -qx "# exit status 4" <<<"$out"
 ok "  ... and the next file still ran" -- grep -qx "ok 1 - runs" <<<"$out"
+# 7. The per-call figures: the probe times each call of the HVO entry
+# points, with its folios, for the kernel's HVO and through hvo_shared's
+# hooks alike; the live workload makes passes and checks what it wrote.
+out=$(tests/vm/run --no-build -- bash -c '. tests/guest/lib.sh; mount_hugetlbfs
+	km=/opt/hvo-kmod/$(uname -r)/hvo_call_time.ko
+	calls=/sys/kernel/debug/hvo_call_time/calls
+	echo 1 >/proc/sys/vm/hugetlb_optimize_vmemmap
+	insmod "$km" funcs=hugetlb_vmemmap_optimize_folios:list,hugetlb_vmemmap_restore_folios:list
+	pool_set 2048 "" 8; pool_set 2048 "" 0
+	sed "s/^/kernel /" "$calls"; echo >"$calls"; rmmod hvo_call_time
+	echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
+	modprobe hvo_shared
+	insmod "$km" funcs=hugetlb_vmemmap_optimize_folios:list,hugetlb_vmemmap_restore_folios:list
+	pool_set 2048 "" 8; pool_set 2048 "" 0
+	sed "s/^/hvo /" "$calls"; rmmod hvo_call_time
+	echo "hvo_saved $(grep -m1 "^saved_bytes" /sys/kernel/debug/hvo_shared/stats)"
+	rmmod hvo_shared
+	insmod "$km" funcs=no_such_function_hvo; echo "insmod_bad=$?"
+	pool_set 2048 "" 4
+	hot=$(helper hugehot); "$hot" 2 >/tmp/hot.out & pid=$!
+	until grep -q ready /tmp/hot.out; do sleep 0.1; done
+	kill -USR1 $pid; sleep 1; kill -USR2 $pid; wait $pid; echo "hugehot_exit=$?"
+	tail -n 1 /tmp/hot.out; echo "pass_lines=$(grep -c "^pass " /tmp/hot.out)"' 2>&1)
+ok "the probe timed the kernel's optimize of 8 folios, once" -- \
+	grep -qE '^kernel hugetlb_vmemmap_optimize_folios 8 [1-9][0-9]*$' <<<"$out"
+ok "  ... and its restore of them" -- \
+	grep -qE '^kernel hugetlb_vmemmap_restore_folios 8 [1-9][0-9]*$' <<<"$out"
+ok "  ... and hvo_shared's, through its hooks" -- \
+	grep -qE '^hvo hugetlb_vmemmap_optimize_folios 8 [1-9][0-9]*$' <<<"$out"
+ok "  ... which did optimize them" -- bash -c '! grep -q "^hvo_saved saved_bytes 0$" <<<"$1" && grep -q "^hvo_saved saved_bytes [1-9]" <<<"$1"' _ "$out"
+ok "the probe refuses a function that does not exist" -- grep -qE '^insmod_bad=[1-9]' <<<"$out"
+is "$(sed -n 's/^hugehot_exit=//p' <<<"$out")" 0 "the live workload exits 0 after its passes"
+ok "  ... reports passes and no wrong word" -- grep -qE '^done passes [1-9][0-9]* wrong 0$' <<<"$out"
+ok "  ... one line per pass" -- test "$(sed -n 's/^pass_lines=//p' <<<"$out")" = \
+	"$(sed -n 's/^done passes \([0-9]*\).*/\1/p' <<<"$out")"
+
+# 8. The summaries compute what they claim, from planted rows: ten calls
+# of 1..10 us per folio give a median of 5, a 10th percentile of 1 and a
+# 90th of 9; against a kernel at 10, 0.50 meets the optimize goal.
+csv=$dir/calls.csv
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	echo "call,hvo_shared,2048,grow,hugetlb_vmemmap_optimize_folios,2,$((i * 2000))"
+	echo "call,kernel,2048,grow,hugetlb_vmemmap_optimize_folios,1,10000"
+done >"$csv"
+sum=$(tests/bench/summarize-calls "$csv")
+ok "summarize-calls: median, spread, count, ratio and goal of planted calls" -- \
+	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 | 10 | 0.50 | <= 1.00: met |' <<<"$sum"
+sed -i 's/,1,10000$/,1,4000/' "$csv"
+ok "  ... and a goal missed is said to be" -- \
+	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 | 10 | 1.25 | <= 1.00: not met |' \
+	<<<"$(tests/bench/summarize-calls "$csv")"
 tap_done

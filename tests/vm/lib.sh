@@ -159,7 +159,7 @@ build_test_kmod() {
 	dir=$root/opt/hvo-kmod/$kver
 	want=$(cat "${src[@]}" | sha256sum | cut -c1-16)
 	[ "$(cat "$dir/stamp" 2>/dev/null)" = "$want" ] && [ -s "$dir/hvo_test_owner.ko" ] &&
-		[ -s "$dir/hvo_page_cost.ko" ] && return
+		[ -s "$dir/hvo_page_cost.ko" ] && [ -s "$dir/hvo_call_time.ko" ] && return
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "${src[@]}" "$dir/"
