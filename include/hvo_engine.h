@@ -24,18 +24,21 @@ bool hvo_should_optimize(const struct hstate *h, struct folio *folio);
 
 /*
  * Free folios and folios in use are worked on in batches of up to
- * HVO_FLUSH_BATCH folios with one TLB flush for the batch, as the
- * kernel's hugetlb_vmemmap_optimize_folios() flushes once for its list:
- * the vmemmap pages optimizing unmapped are freed after it, and the flags
- * of the free folios restoring remapped are cleared after it
- * (docs/safety.md). The walk that owns a batch ends it with
- * hvo_batch_flush(), and runs one batch at a time.
+ * HVO_FLUSH_BATCH folios or HVO_FLUSH_PAGES vmemmap pages (one 1 GiB
+ * folio fills a batch), with one TLB flush for the batch, as the kernel's
+ * hugetlb_vmemmap_optimize_folios() flushes once for its list: the
+ * vmemmap pages optimizing unmapped are freed after it, and the flags of
+ * the folios restoring remapped are cleared after it (docs/safety.md).
+ * The walk that owns a batch ends it with hvo_batch_flush(), and runs one
+ * batch at a time.
  */
-#define HVO_FLUSH_BATCH	32
+#define HVO_FLUSH_BATCH	64
+#define HVO_FLUSH_PAGES	512
 
 struct hvo_batch {
 	struct list_head unmapped;	/* pages to free after the flush */
 	unsigned int folios;		/* worked on since the last flush */
+	unsigned long pages;		/* their vmemmap pages, head left out */
 };
 
 #define HVO_BATCH_INIT(name) { .unmapped = LIST_HEAD_INIT(name.unmapped) }

@@ -153,14 +153,16 @@ void hvo_batch_flush(struct hvo_batch *b)
 	}
 	hvo_nr_restoring = 0;
 	b->folios = 0;
+	b->pages = 0;
 	if (n)
 		wake_up_var(hvo_restoring);
 }
 
-/* One more folio in @b: the batch ends when it is full. */
-void hvo_batch_add(struct hvo_batch *b)
+/* One more folio of @h in @b: the batch ends when it is full. */
+void hvo_batch_add(struct hvo_batch *b, const struct hstate *h)
 {
-	if (++b->folios == HVO_FLUSH_BATCH)
+	b->pages += hvo_vmemmap_size(h) / PAGE_SIZE - 1;
+	if (++b->folios >= HVO_FLUSH_BATCH || b->pages >= HVO_FLUSH_PAGES)
 		hvo_batch_flush(b);
 }
 

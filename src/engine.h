@@ -20,7 +20,7 @@ int hvo_record_add(struct folio *folio, bool head_copied);
 bool hvo_record_del(unsigned long pfn, bool *head_copied);
 
 void hvo_free_vmemmap_pages(struct list_head *list);
-void hvo_batch_add(struct hvo_batch *b);
+void hvo_batch_add(struct hvo_batch *b, const struct hstate *h);
 void hvo_restoring_add(struct folio *folio);
 bool hvo_is_restoring(struct folio *folio);
 void hvo_wait_restoring(struct folio *folio);

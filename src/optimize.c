@@ -373,7 +373,7 @@ unlock:
 		hvo_optimize_abort(&o);
 	list_splice_tail(&freed, &b->unmapped);
 	if (!ret)
-		hvo_batch_add(b);
+		hvo_batch_add(b, h);
 out:
 	/* A skipped folio is counted by the caller, by reason. */
 	if (ret <= 0)
@@ -421,7 +421,7 @@ int hvo_adopt_folio(struct hstate *h, struct folio *folio, struct hvo_batch *b)
 	put = hvo_unlock_unref(folio);
 	list_splice_tail(&freed, &b->unmapped);
 	if (!ret)
-		hvo_batch_add(b);
+		hvo_batch_add(b, h);
 	hvo_exit();
 	if (tracing)
 		trace_folio_adopt(pfn, h->order, zone_to_nid(zone), zone_idx(zone),

@@ -184,7 +184,7 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	}
 	hvo_restore_account(h, folio_pfn(folio), zone, &r);
 	if (b)
-		hvo_batch_add(b);
+		hvo_batch_add(b, h);
 	return 0;
 }
 
@@ -332,7 +332,7 @@ int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 	atomic_long_inc(&hvo_totals.restore_total);
 	atomic_long_add(blocks, &hvo_totals.restore_blocks);
 	hvo_restore_account(h, pfn, zone, &r);
-	hvo_batch_add(b);
+	hvo_batch_add(b, h);
 out:
 	if (tracing && ret <= 0)
 		trace_folio_restore(pfn, h->order, zone_to_nid(zone), zone_idx(zone),
