@@ -116,9 +116,10 @@ out=$(tests/vm/run --no-build -- bash -c '. tests/guest/lib.sh; mount_hugetlbfs
 	echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
 	modprobe hvo_shared
 	insmod "$km" funcs=hugetlb_vmemmap_optimize_folios:list,hugetlb_vmemmap_restore_folios:list
-	pool_set 2048 "" 8; pool_set 2048 "" 0
-	sed "s/^/hvo /" "$calls"; rmmod hvo_call_time
+	pool_set 2048 "" 8
 	echo "hvo_saved $(grep -m1 "^saved_bytes" /sys/kernel/debug/hvo_shared/stats)"
+	pool_set 2048 "" 0
+	sed "s/^/hvo /" "$calls"; rmmod hvo_call_time
 	rmmod hvo_shared
 	insmod "$km" funcs=no_such_function_hvo; echo "insmod_bad=$?"
 	pool_set 2048 "" 4

@@ -47,7 +47,8 @@ files() {
 	(cd "$merged" && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./run \
 		-o -path ./tmp -o -path ./var/log -o -path ./var/cache/apt -o -path ./var/cache/debconf \
 		-o -path ./var/cache/ldconfig -o -path ./var/lib/dpkg -o -path ./var/lib/apt \
-		-o -path './opt/hvo-*' -o -path ./hvo-job -o -path "$top" \) -prune -o -print | sort)
+		-o -path './opt/hvo-*' -o -path ./opt/.hvo-tests.lock -o -path ./hvo-job \
+		-o -path "$top" \) -prune -o -print | sort)
 }
 files >"$work/before"
 
