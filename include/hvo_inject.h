@@ -16,6 +16,10 @@ enum hvo_inject_site {
 	HVO_INJECT_RESTORE_FILL,	/* restore copies instead of filling */
 	/* Between a PMD split and its TLB flush: spins. */
 	HVO_INJECT_SPLIT_FLUSH,
+	/* Before a PMD split takes init_mm's page_table_lock: sleeps. */
+	HVO_INJECT_SPLIT_ALLOC,
+	/* Before a batch's TLB flush: sleeps. */
+	HVO_INJECT_BATCH_FLUSH,
 	/* Unload windows: the task spins there (or sleeps, inside). */
 	HVO_INJECT_DELAY_ENTER,
 	HVO_INJECT_SLEEP_INSIDE,

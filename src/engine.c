@@ -144,6 +144,7 @@ void hvo_batch_flush(struct hvo_batch *b)
 
 	if (!b->folios && list_empty(&b->unmapped))
 		return;
+	hvo_inject_delay(HVO_INJECT_BATCH_FLUSH);
 	hvo_flush_tlb_all(n ? HVO_FLUSH_RESTORE : HVO_FLUSH_OPTIMIZE);
 	hvo_free_vmemmap_pages(&b->unmapped);
 	for (i = 0; i < n; i++) {

@@ -8,13 +8,18 @@
  * started meanwhile (the one in unregister_ftrace_function()) ends before
  * the task reaches the exit window. split_flush spins between a PMD split
  * and its TLB flush, under init_mm's page_table_lock, so that a test can
- * race other optimizers against it. hook_gap sleeps between arming (or
+ * race other optimizers against it. split_alloc sleeps after a PTE table
+ * for a split is allocated, before the PMD is looked at again, so that a
+ * test can offline and remove the memory meanwhile. batch_flush sleeps
+ * before a batch's TLB flush, with its folios remapped and their flags
+ * still set, so that the kernel can take them meanwhile. hook_gap sleeps between arming (or
  * disarming) two hooks, so that pool changes meet a half-hooked kernel.
  *
  *   inject=none | SITE[,SITE...]     sites: pte_table, head_copy,
  *                                    shared_tail, xarray, restore_pages,
  *                                    restore_block, restore_fill,
- *                                    split_flush,
+ *                                    split_flush, split_alloc,
+ *                                    batch_flush,
  *                                    delay_enter, sleep_inside, delay_exit,
  *                                    hook_gap
  *   inject_every=N                   act on every Nth visit of a site (0: off)
@@ -42,6 +47,8 @@ static const char *const hvo_inject_names[HVO_INJECT_NR] = {
 	[HVO_INJECT_RESTORE_BLOCK]	= "restore_block",
 	[HVO_INJECT_RESTORE_FILL]	= "restore_fill",
 	[HVO_INJECT_SPLIT_FLUSH]	= "split_flush",
+	[HVO_INJECT_SPLIT_ALLOC]	= "split_alloc",
+	[HVO_INJECT_BATCH_FLUSH]	= "batch_flush",
 	[HVO_INJECT_DELAY_ENTER]	= "delay_enter",
 	[HVO_INJECT_SLEEP_INSIDE]	= "sleep_inside",
 	[HVO_INJECT_DELAY_EXIT]		= "delay_exit",
@@ -84,13 +91,14 @@ bool hvo_inject_fail(enum hvo_inject_site site)
 
 /**
  * hvo_inject_delay - wait at @site, if it is chosen
- * @site:	HVO_INJECT_SPLIT_FLUSH, _DELAY_ENTER, _SLEEP_INSIDE, _DELAY_EXIT
- *		or _HOOK_GAP
+ * @site:	HVO_INJECT_SPLIT_FLUSH, _SPLIT_ALLOC, _BATCH_FLUSH,
+ *		_DELAY_ENTER, _SLEEP_INSIDE, _DELAY_EXIT or _HOOK_GAP
  *
- * The windows get a busy wait (preemptible, except split_flush's, which
- * is under a spinlock) rather than a sleep: a sleep is a voluntary context
- * switch, which would end the RCU-tasks grace period that unload relies
- * on and so hide the window it widens.
+ * The unload windows get a busy wait (preemptible, except split_flush's,
+ * which is under a spinlock) rather than a sleep: a sleep is a voluntary
+ * context switch, which would end the RCU-tasks grace period that unload
+ * relies on and so hide the window it widens. The others sleep, as the
+ * allocation or wait they stand for may.
  */
 void hvo_inject_delay(enum hvo_inject_site site)
 {
@@ -99,7 +107,8 @@ void hvo_inject_delay(enum hvo_inject_site site)
 	if (!hvo_inject_now(site))
 		return;
 	atomic_long_inc(&hvo_injected[site]);
-	if (site == HVO_INJECT_SLEEP_INSIDE || site == HVO_INJECT_HOOK_GAP)
+	if (site == HVO_INJECT_SLEEP_INSIDE || site == HVO_INJECT_HOOK_GAP ||
+	    site == HVO_INJECT_SPLIT_ALLOC || site == HVO_INJECT_BATCH_FLUSH)
 		msleep(READ_ONCE(hvo_inject_delay_ms));
 	else
 		mdelay(READ_ONCE(hvo_inject_delay_ms));
@@ -133,7 +142,7 @@ static int hvo_inject_set(const char *val, const struct kernel_param *kp)
 	}
 	kfree(buf);
 	if (ret) {
-		pr_err("inject='%.*s': expected none or sites among pte_table, head_copy, shared_tail, xarray, restore_pages, restore_block, restore_fill, split_flush, delay_enter, sleep_inside, delay_exit, hook_gap\n",
+		pr_err("inject='%.*s': expected none or sites among pte_table, head_copy, shared_tail, xarray, restore_pages, restore_block, restore_fill, split_flush, split_alloc, batch_flush, delay_enter, sleep_inside, delay_exit, hook_gap\n",
 		       (int)strcspn(val, "\n"), val);
 		return ret;
 	}

@@ -119,6 +119,7 @@ static int hvo_split_pmd(pmd_t *pmd, struct page *head, unsigned long start,
 		return -ENOMEM;
 	for (i = 0; i < PTRS_PER_PTE; i++)
 		set_pte(table + i, mk_pte(head + i, PAGE_KERNEL));
+	hvo_inject_delay(HVO_INJECT_SPLIT_ALLOC);
 
 	spin_lock(&mm->page_table_lock);
 	if (likely(pmd_leaf(*pmd))) {
