@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/rwsem.h>
+#include <linux/lockdep.h>
 #include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
@@ -68,6 +69,7 @@ void hvo_enter(void)
 void hvo_exit(void)
 {
 	up_read(&hvo_engine_rwsem);
+	/* A value-returning atomic is the full barrier wake_up_var() needs. */
 	if (atomic_dec_and_test(&hvo_active))
 		wake_up_var(&hvo_active);
 	hvo_inject_delay(HVO_INJECT_DELAY_EXIT);
@@ -95,13 +97,17 @@ void hvo_free_vmemmap_pages(struct list_head *list)
 }
 
 /*
- * Free folios whose vmemmap hvo_restore_free() restored where they lie,
- * between the remap and the TLB flush that ends their batch; their flags
- * are cleared after it. The kernel may take one off its free list
- * meanwhile, and dissolve it: every restore waits until the folio has
- * left this set (hvo_wait_restoring()), so that no folio leaves hugetlb,
- * or is restored twice, while its flag is set. Filled by the one batch
- * there is at a time, under hugetlb_lock; read locklessly.
+ * Folios whose vmemmap a walk restored (hvo_restore_free(),
+ * hvo_restore_in_use()) but whose batch has not flushed the TLB yet:
+ * their flags stay set until then, as vmemmap_remap_alloc() flushes
+ * before __hugetlb_vmemmap_restore_folio() clears the flag, so that no
+ * one writes a tail through a CPU that still maps the shared tail
+ * read-only. The kernel may free one meanwhile: its restore, hooked
+ * (hvo_restore_folio()), takes it out of the set, flushes and clears the
+ * flag itself, and nothing ever waits for a batch. A folio is in the set
+ * with its flag set, or out of it; the flag is cleared in the critical
+ * section that takes it out, under hugetlb_lock. Filled by the one batch
+ * there is at a time (hvo_pool_mutex).
  */
 static struct folio *hvo_restoring[HVO_FLUSH_BATCH];
 static unsigned int hvo_nr_restoring;
@@ -109,23 +115,47 @@ static unsigned int hvo_nr_restoring;
 /* Under hugetlb_lock, by the batch's owner: hvo_batch_add() follows. */
 void hvo_restoring_add(struct folio *folio)
 {
-	WRITE_ONCE(hvo_restoring[hvo_nr_restoring++], folio);
+	lockdep_assert_held(hvo_sym.hugetlb_lock);
+	hvo_restoring[hvo_nr_restoring++] = folio;
 }
 
-bool hvo_is_restoring(struct folio *folio)
+static int hvo_restoring_find(struct folio *folio)
 {
 	int i;
 
-	for (i = 0; i < HVO_FLUSH_BATCH; i++)
-		/* Pairs with the release in hvo_batch_flush(): the flag is clear. */
-		if (smp_load_acquire(&hvo_restoring[i]) == folio)
-			return true;
-	return false;
+	for (i = 0; i < hvo_nr_restoring; i++)
+		if (READ_ONCE(hvo_restoring[i]) == folio)
+			return i;
+	return -1;
 }
 
-void hvo_wait_restoring(struct folio *folio)
+/*
+ * Whether @folio is in the set: under hugetlb_lock, or by the batch's
+ * owner, which alone adds to it.
+ */
+bool hvo_is_restoring(struct folio *folio)
 {
-	wait_var_event(hvo_restoring, !hvo_is_restoring(folio));
+	return hvo_restoring_find(folio) >= 0;
+}
+
+/**
+ * hvo_restoring_take - take @folio out of the set, if it is in it
+ * @folio:	a folio leaving hugetlb, its flag set
+ *
+ * Return: true if it was: its vmemmap is whole, and the caller flushes
+ * the TLB before it clears the flag, in the batch's place.
+ */
+bool hvo_restoring_take(struct folio *folio)
+{
+	unsigned long flags;
+	int i;
+
+	spin_lock_irqsave(hvo_sym.hugetlb_lock, flags);
+	i = hvo_restoring_find(folio);
+	if (i >= 0)
+		WRITE_ONCE(hvo_restoring[i], NULL);
+	spin_unlock_irqrestore(hvo_sym.hugetlb_lock, flags);
+	return i >= 0;
 }
 
 /**
@@ -135,28 +165,34 @@ void hvo_wait_restoring(struct folio *folio)
  * As vmemmap_remap_free() and vmemmap_remap_alloc() do per call: every
  * TLB is flushed; then the pages optimizing unmapped are freed (until the
  * flush a CPU may still read them, and they hold the same bytes), and
- * the flags of the free folios restored are cleared (a CPU that still
- * maps a shared tail read-only must not be told the tails are writable).
+ * the flags of the folios restoring remapped are cleared, those still in
+ * the set, under hugetlb_lock: remove_hugetlb_folio() reads the flag
+ * under it. A folio the kernel took meanwhile may be on its way out of
+ * hugetlb; clearing its flag then is what its restore would have done,
+ * and __update_and_free_hugetlb_folio() then skips the restore and
+ * clears the hugetlb type itself.
  */
 void hvo_batch_flush(struct hvo_batch *b)
 {
-	unsigned int i, n = hvo_nr_restoring;
+	unsigned int i;
 
 	if (!b->folios && list_empty(&b->unmapped))
 		return;
 	hvo_inject_delay(HVO_INJECT_BATCH_FLUSH);
-	hvo_flush_tlb_all(n ? HVO_FLUSH_RESTORE : HVO_FLUSH_OPTIMIZE);
+	hvo_flush_tlb_all(hvo_nr_restoring ? HVO_FLUSH_RESTORE : HVO_FLUSH_OPTIMIZE);
 	hvo_free_vmemmap_pages(&b->unmapped);
-	for (i = 0; i < n; i++) {
-		folio_clear_hugetlb_vmemmap_optimized(hvo_restoring[i]);
-		/* A restore that waited for it sees the flag clear. */
-		smp_store_release(&hvo_restoring[i], NULL);
+	if (hvo_nr_restoring) {
+		spin_lock_irq(hvo_sym.hugetlb_lock);
+		for (i = 0; i < hvo_nr_restoring; i++) {
+			if (hvo_restoring[i])
+				folio_clear_hugetlb_vmemmap_optimized(hvo_restoring[i]);
+			hvo_restoring[i] = NULL;
+		}
+		hvo_nr_restoring = 0;
+		spin_unlock_irq(hvo_sym.hugetlb_lock);
 	}
-	hvo_nr_restoring = 0;
 	b->folios = 0;
 	b->pages = 0;
-	if (n)
-		wake_up_var(hvo_restoring);
 }
 
 /* One more folio of @h in @b: the batch ends when it is full. */

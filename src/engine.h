@@ -23,7 +23,7 @@ void hvo_free_vmemmap_pages(struct list_head *list);
 void hvo_batch_add(struct hvo_batch *b, const struct hstate *h);
 void hvo_restoring_add(struct folio *folio);
 bool hvo_is_restoring(struct folio *folio);
-void hvo_wait_restoring(struct folio *folio);
+bool hvo_restoring_take(struct folio *folio);
 
 bool hvo_still_free(struct hstate *h, int nid, struct folio *folio);
 bool hvo_unlock_unref(struct folio *folio);

@@ -8,7 +8,6 @@
  */
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
-#include <linux/wait_bit.h>
 
 #include "engine.h"
 #include "hvo_engine.h"
@@ -38,20 +37,16 @@ static void hvo_free_new_pages(struct list_head *list)
  * kswapd (__GFP_NORETRY would still compact once); pages can always stand
  * in for one. Blocks are split at once, as vmemmap_split_pmd() splits a
  * vmemmap block: each page is freed on its own when the folio is optimized
- * again. Counted as memmap pages, as vmemmap_remap_alloc() does. With
- * @nowait, nothing waits for reclaim: restores wait for the folios of the
- * caller's batch meanwhile (hvo_wait_restoring()).
+ * again. Counted as memmap pages, as vmemmap_remap_alloc() does.
  *
  * Return: 0, or -ENOMEM with nothing allocated.
  */
 static int hvo_restore_prepare(const struct hstate *h, struct zone *zone,
-			       struct hvo_remap *r, unsigned long *blocks,
-			       bool nowait)
+			       struct hvo_remap *r, unsigned long *blocks)
 {
 	const gfp_t block_gfp = __GFP_NOWARN | __GFP_NOMEMALLOC;
 	/* Failure is expected under pressure and handled: no warning. */
-	const gfp_t gfp = (nowait ? GFP_NOWAIT : GFP_KERNEL | __GFP_RETRY_MAYFAIL) |
-			  __GFP_NOWARN;
+	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	const unsigned int block_order = PMD_SHIFT - PAGE_SHIFT;
 	unsigned long nr = hvo_vmemmap_size(h) / PAGE_SIZE - 1;
 	unsigned long done = 0, got, i, j;
@@ -109,18 +104,35 @@ static int hvo_restore_prepare(const struct hstate *h, struct zone *zone,
 	return 0;
 }
 
+/* As hvo_restore_prepare(), counting a failure as a restore that failed. */
+static int hvo_restore_alloc(const struct hstate *h, struct zone *zone,
+			     struct hvo_remap *r, unsigned long *blocks)
+{
+	int ret = hvo_restore_prepare(h, zone, r, blocks);
+
+	if (ret) {
+		atomic_long_inc(&hvo_totals.restore_total);
+		atomic_long_inc(&hvo_totals.restore_failed);
+	}
+	return ret;
+}
+
 /*
- * A restored folio's bookkeeping: its list entry goes, and the counters
- * of its (zone, order) drop, if hvo_shared optimized it. A head copy
- * stays: it is the folio's vmemmap page 0 now.
+ * A restored folio's bookkeeping: the totals count it, with the @blocks
+ * its pages came in; its list entry goes, and the counters of its (zone,
+ * order) drop, if hvo_shared optimized it. A head copy stays: it is the
+ * folio's vmemmap page 0 now.
  */
 static void hvo_restore_account(const struct hstate *h, unsigned long pfn,
-				struct zone *zone, struct hvo_remap *r)
+				struct zone *zone, struct hvo_remap *r,
+				unsigned long blocks)
 {
 	unsigned long nr = hvo_vmemmap_size(h) / PAGE_SIZE - 1;
 	struct hvo_zone_stats *zs;
 	bool head_copied;
 
+	atomic_long_inc(&hvo_totals.restore_total);
+	atomic_long_add(blocks, &hvo_totals.restore_blocks);
 	if (r->filled)
 		atomic_long_add(nr - r->copied, &hvo_totals.restore_pages_filled);
 	if (!hvo_record_del(pfn, &head_copied))
@@ -151,7 +163,6 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	unsigned long start = (unsigned long)&folio->page + PAGE_SIZE;
 	unsigned long end = (unsigned long)&folio->page + hvo_vmemmap_size(h);
 	struct zone *zone = folio_zone(folio);
-	bool nowait = b && b->folios;
 	unsigned long blocks;
 	struct hvo_remap r;
 	LIST_HEAD(pages);
@@ -160,18 +171,10 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
 	VM_WARN_ON_ONCE_FOLIO(!b && folio_ref_count(folio), folio);
 
-	atomic_long_inc(&hvo_totals.restore_total);
 	r = (struct hvo_remap){ .pages = &pages, .tail = hvo_tail_of(h, zone) };
-	ret = hvo_restore_prepare(h, zone, &r, &blocks, nowait);
-	if (ret && nowait) {
-		hvo_batch_flush(b);
-		ret = hvo_restore_prepare(h, zone, &r, &blocks, false);
-	}
-	if (ret) {
-		atomic_long_inc(&hvo_totals.restore_failed);
+	ret = hvo_restore_alloc(h, zone, &r, &blocks);
+	if (ret)
 		return ret;
-	}
-	atomic_long_add(blocks, &hvo_totals.restore_blocks);
 	hvo_remap_begin();
 	hvo_remap_to_pages(start, end, &r);
 	hvo_remap_end();
@@ -182,7 +185,7 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	} else {
 		folio_clear_hugetlb_vmemmap_optimized(folio);
 	}
-	hvo_restore_account(h, folio_pfn(folio), zone, &r);
+	hvo_restore_account(h, folio_pfn(folio), zone, &r, blocks);
 	if (b)
 		hvo_batch_add(b, h);
 	return 0;
@@ -207,6 +210,9 @@ static int hvo_restore_traced(const struct hstate *h, struct folio *folio,
  * @folio:	a hugetlb folio with a zero refcount, about to leave hugetlb
  *
  * Works on folios optimized by hvo_shared and by the kernel's HVO alike.
+ * A folio a walk restored whose batch has not flushed yet is whole
+ * already: it is taken from the batch, and flushed and cleared here, as
+ * __hugetlb_vmemmap_restore_folio() does after its remap.
  *
  * Return: 0 if @folio's vmemmap is whole (again), -ENOMEM if the pages
  * for it could not be allocated; then nothing changed.
@@ -215,10 +221,14 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
 {
 	int ret = 0;
 
-	/* Before hvo_enter(): the batch it waits for enters again to end. */
-	hvo_wait_restoring(folio);
+	/* As the kernel's: a whole vmemmap needs nothing, in any context. */
+	if (!folio_test_hugetlb_vmemmap_optimized(folio))
+		return 0;
 	hvo_enter();
-	if (folio_test_hugetlb_vmemmap_optimized(folio)) {
+	if (hvo_restoring_take(folio)) {
+		hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
+		folio_clear_hugetlb_vmemmap_optimized(folio);
+	} else if (folio_test_hugetlb_vmemmap_optimized(folio)) {
 		ret = hvo_restore_traced(h, folio, NULL);
 		if (!ret)
 			hvo_flush_tlb_all(HVO_FLUSH_RESTORE);
@@ -234,7 +244,10 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
  * @non_hvo_folios:	output: folios whose vmemmap is whole
  *
  * Stops at the first error; that folio and the ones after it stay on
- * @folio_list. One TLB flush for the list, as the kernel's does.
+ * @folio_list. One TLB flush for the list, as the kernel's does: these
+ * folios are the caller's, so their flags are cleared before it, as
+ * hugetlb_vmemmap_restore_folios() clears them. A folio a walk restored
+ * is taken from its batch (hvo_restore_folio()).
  *
  * Return: the number of folios restored, or the error.
  */
@@ -245,11 +258,13 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 	long restored = 0;
 	int ret = 0;
 
-	list_for_each_entry(folio, folio_list, lru)
-		hvo_wait_restoring(folio);
 	hvo_enter();
 	list_for_each_entry_safe(folio, next, folio_list, lru) {
-		if (folio_test_hugetlb_vmemmap_optimized(folio)) {
+		if (folio_test_hugetlb_vmemmap_optimized(folio) &&
+		    hvo_restoring_take(folio)) {
+			folio_clear_hugetlb_vmemmap_optimized(folio);
+			restored++;
+		} else if (folio_test_hugetlb_vmemmap_optimized(folio)) {
 			ret = hvo_restore_traced(h, folio, NULL);
 			if (ret)
 				break;
@@ -278,10 +293,8 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
  * __hugetlb_vmemmap_restore_folio() do, every TLB is flushed before the
  * flag is cleared: a CPU that still maps a shared tail read-only must not
  * be told the tails are writable. That flush is the batch's
- * (hvo_batch_flush()). The kernel may take the folio meanwhile; restores
- * of it wait (hvo_wait_restoring()), so it cannot leave hugetlb with the
- * flag set. While the batch holds folios, the next one's pages are
- * allocated without reclaim: if that fails, the batch ends first.
+ * (hvo_batch_flush()). The kernel may take the folio meanwhile; its
+ * restore then finishes it (hvo_restore_folio()).
  *
  * Return: 0, HVO_SKIP_BUSY if it is gone, HVO_SKIP_OPTIMIZED if it is
  * whole already, or -ENOMEM with the folio unchanged.
@@ -301,16 +314,9 @@ int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 
 	hvo_enter();
 	r.pages = &pages;
-	ret = hvo_restore_prepare(h, zone, &r, &blocks, b->folios);
-	if (ret && b->folios) {
-		hvo_batch_flush(b);
-		ret = hvo_restore_prepare(h, zone, &r, &blocks, false);
-	}
-	if (ret) {
-		atomic_long_inc(&hvo_totals.restore_total);
-		atomic_long_inc(&hvo_totals.restore_failed);
+	ret = hvo_restore_alloc(h, zone, &r, &blocks);
+	if (ret)
 		goto out;
-	}
 	hvo_remap_begin();
 	spin_lock_irq(hvo_sym.hugetlb_lock);
 	if (!hvo_still_free(h, nid, folio))
@@ -329,9 +335,7 @@ int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 		goto out;
 	}
 
-	atomic_long_inc(&hvo_totals.restore_total);
-	atomic_long_add(blocks, &hvo_totals.restore_blocks);
-	hvo_restore_account(h, pfn, zone, &r);
+	hvo_restore_account(h, pfn, zone, &r, blocks);
 	hvo_batch_add(b, h);
 out:
 	if (tracing && ret <= 0)
@@ -351,7 +355,7 @@ out:
  *
  * A folio of @b itself is whole already. If the walk's reference is the
  * last (the owner let go meanwhile), the batch ends before it is dropped:
- * the folio is freed at once, and its restore would wait for the batch.
+ * the folio is freed at once, and its restore then finds it finished.
  *
  * Return: 0 if restored, HVO_SKIP_BUSY if its owner let go of it,
  * HVO_SKIP_OPTIMIZED if it was whole already (restored meanwhile), or
