@@ -4,6 +4,7 @@
 #define _HVO_HOOKS_H
 
 int hvo_hooks_install(void);
+void hvo_hooks_stop_optimize(void);
 void hvo_hooks_remove(void);
 
 #endif /* _HVO_HOOKS_H */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The vmemmap remapper (remap.c) and the shared tail pages (tails.c): what
- * the engine builds an optimize or a restore from.
+ * The vmemmap remapper (remap.c), the shared tail pages (tails.c) and
+ * memory hot-remove kept away from splits (hotremove.c): what the engine
+ * builds an optimize or a restore from.
  */
 #ifndef _HVO_REMAP_H
 #define _HVO_REMAP_H
@@ -38,6 +39,13 @@ void hvo_remap_to_tail(unsigned long start, unsigned long end,
 		       struct hvo_remap *r);
 void hvo_remap_to_pages(unsigned long start, unsigned long end,
 			struct hvo_remap *r);
+
+/* Memory hot-remove against splits of free folios (hotremove.c). */
+int hvo_hotremove_init(void);
+void hvo_hotremove_exit(void);
+void hvo_hotremove_hold(void);
+void hvo_hotremove_release(void);
+bool hvo_zone_isolating(struct zone *zone);
 
 struct page *hvo_shared_tail(unsigned int order, struct zone *zone,
 			     bool *created);

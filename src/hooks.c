@@ -118,20 +118,42 @@ int hvo_hooks_install(void)
 	return 0;
 }
 
-/*
- * Disarm the hooks in reverse order, then remove the ops; the kernel's HVO
- * is back afterwards. A task the handler already sent to hvo_shared may
- * still be on its way: hvo_engine_exit() waits for it.
- */
-void hvo_hooks_remove(void)
+/* The restore hooks come first in hvo_hooks[]; these many. */
+#define HVO_RESTORE_HOOKS	2
+
+/* Disarm hooks @from down to @to, in reverse order, as load armed them. */
+static void hvo_hooks_disarm(int from, int to)
 {
 	int i;
 
-	for (i = ARRAY_SIZE(hvo_hooks) - 1; i >= 0; i--) {
+	for (i = from; i >= to; i--) {
 		WRITE_ONCE(hvo_hooks[i].armed, false);
 		if (i)
 			hvo_inject_delay(HVO_INJECT_HOOK_GAP);
 	}
+}
+
+/*
+ * Disarm the optimize hooks: from here on no new folio is optimized by
+ * hvo_shared, while every restore still comes to it. Unload gives folios
+ * back in between: a folio whose restore a giveback batch has remapped
+ * but not flushed yet still has its flag set, and only hvo_shared's
+ * restore knows to finish it rather than restore it again
+ * (hvo_restore_folio()).
+ */
+void hvo_hooks_stop_optimize(void)
+{
+	hvo_hooks_disarm(ARRAY_SIZE(hvo_hooks) - 1, HVO_RESTORE_HOOKS);
+}
+
+/*
+ * Disarm the restore hooks too, then remove the ops; the kernel's HVO is
+ * back afterwards. A task the handler already sent to hvo_shared may
+ * still be on its way: hvo_engine_exit() waits for it.
+ */
+void hvo_hooks_remove(void)
+{
+	hvo_hooks_disarm(HVO_RESTORE_HOOKS - 1, 0);
 	/* For module-owned ops this waits until no CPU is in the handler. */
 	unregister_ftrace_function(&hvo_ops);
 	ftrace_free_filter(&hvo_ops);

@@ -9,6 +9,7 @@
  *   optimize.c restore.c	optimize and restore a folio (hvo_engine.h)
  *   engine.c		what both share
  *   remap.c tails.c	the remapper and the shared tails (hvo_remap.h)
+ *   hotremove.c	memory hot-remove kept away from splits (hvo_remap.h)
  *   state.c policy.c inject.c	state and counters, policy, fault injection
  *   symbols.c kcheck.c	the kernel as found (hvo_kernel.h)
  *
@@ -16,10 +17,10 @@
  *
  * Load order is check, resolve, count, hook, take over: nothing is hooked
  * until every check has passed, so a refused load leaves the kernel as it
- * found it. Unload removes the debugfs files, unhooks, gives free folios
- * back if asked to, then waits for tasks still inside a replacement;
- * folios left optimized stay valid and the kernel's HVO restores them
- * when they are freed.
+ * found it. Unload removes the debugfs files, stops optimizing, gives
+ * free folios back if asked to, unhooks the restores, then waits for
+ * tasks still inside a replacement; folios left optimized stay valid and
+ * the kernel's HVO restores them when they are freed.
  */
 #include <linux/debugfs.h>
 #include <linux/module.h>
@@ -29,6 +30,7 @@
 #include "hvo_engine.h"
 #include "hvo_hooks.h"
 #include "hvo_kernel.h"
+#include "hvo_remap.h"
 #include "hvo_state.h"
 
 static struct dentry *hvo_debugfs_dir;
@@ -67,15 +69,21 @@ static int __init hvo_shared_init(void)
 	ret = hvo_debugfs_init();
 	if (ret)
 		goto free_state;
-	ret = hvo_hooks_install();
+	/* Before any folio is touched: splits of free folios need it. */
+	ret = hvo_hotremove_init();
 	if (ret)
 		goto remove_debugfs;
+	ret = hvo_hooks_install();
+	if (ret)
+		goto hotremove_exit;
 	pr_info("version %s loaded\n", HVO_SHARED_VERSION);
 	hvo_pool_takeover();
 	/* Active from here; then adopt=1 or restore=1 given at load run. */
 	hvo_control_start();
 	return 0;
 
+hotremove_exit:
+	hvo_hotremove_exit();
 remove_debugfs:
 	debugfs_remove(hvo_debugfs_dir);
 free_state:
@@ -94,9 +102,18 @@ static void __exit hvo_shared_exit(void)
 	 * hvo_shared still lists, and verify would report them.
 	 */
 	debugfs_remove(hvo_debugfs_dir);
-	hvo_hooks_remove();
+	/*
+	 * Giveback runs between the two. A folio it remapped keeps its flag
+	 * until its batch's flush; if the kernel frees it meanwhile, the
+	 * restore that runs must be hvo_shared's, which finishes it
+	 * (hvo_restore_folio()): the kernel's would restore it again and
+	 * leak the pages giveback mapped.
+	 */
+	hvo_hooks_stop_optimize();
 	hvo_pool_giveback();
+	hvo_hooks_remove();
 	hvo_engine_exit();
+	hvo_hotremove_exit();
 	hvo_state_exit();
 	pr_info("unloaded\n");
 }

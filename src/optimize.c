@@ -318,7 +318,8 @@ void hvo_optimize_folios(struct hstate *h, struct list_head *folio_list)
  *
  * The folio stays on its free list, counted free, all along: a
  * reservation or a fault may take it at any moment, and gets it whole or
- * optimized, never half way. What may sleep is done first; then, under
+ * optimized, never half way. What may sleep is done first, with memory
+ * hot-remove held off and the folio found still free; then, under
  * hugetlb_lock, the folio is checked to be still there and wanted, is
  * locked for that moment (no one can take it off the list meanwhile, so
  * no owner locks it non-atomically), so that memory-failure's hwpoison
@@ -343,7 +344,20 @@ int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,
 	int ret;
 
 	hvo_enter();
-	ret = hvo_optimize_prepare(&o, h, folio, zone, false, &freed);
+	/*
+	 * Nothing holds the folio while its vmemmap is split, which may
+	 * sleep: memory hot-remove is held off meanwhile, and the folio must
+	 * still be free, and its zone isolate nothing, once it is
+	 * (hotremove.c).
+	 */
+	hvo_hotremove_hold();
+	spin_lock_irq(hvo_sym.hugetlb_lock);
+	if (!hvo_still_free(h, nid, folio) || hvo_zone_isolating(zone))
+		ret = HVO_SKIP_BUSY;
+	spin_unlock_irq(hvo_sym.hugetlb_lock);
+	if (!ret)
+		ret = hvo_optimize_prepare(&o, h, folio, zone, false, &freed);
+	hvo_hotremove_release();
 	if (ret)
 		goto out;
 	hvo_remap_begin();

@@ -239,7 +239,10 @@ int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 	pmd_t *pmd;
 	int ret = 0;
 
-	/* As walk_kernel_page_table_range(): memory hot-remove is excluded. */
+	/*
+	 * As walk_kernel_page_table_range() asserts. It does not keep memory
+	 * hot-remove out: the caller does (hotremove.c, or a folio it holds).
+	 */
 	mmap_read_lock(mm);
 	for (addr = start; !ret && addr < end; addr = next) {
 		next = pmd_addr_end(addr, end);
@@ -263,9 +266,12 @@ int hvo_remap_split(unsigned long start, unsigned long end, int nid,
 /**
  * hvo_remap_begin - hold init_mm's mmap lock for reading around remaps
  *
- * As walk_kernel_page_table_range() requires: memory hot-remove, which
- * frees vmemmap page tables, is kept out. Taken before hugetlb_lock by
- * callers that remap under it.
+ * As walk_kernel_page_table_range() requires, and vmemmap_remap_range()
+ * holds it. It does not keep memory hot-remove out, which frees vmemmap
+ * and its page tables under page_table_lock alone: every remap is of a
+ * folio its caller holds, or free and under hugetlb_lock, which offlining
+ * must take to dissolve it first. Taken before hugetlb_lock by callers
+ * that remap under it.
  */
 void hvo_remap_begin(void)
 {
