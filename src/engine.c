@@ -116,7 +116,8 @@ static unsigned int hvo_nr_restoring;
 void hvo_restoring_add(struct folio *folio)
 {
 	lockdep_assert_held(hvo_sym.hugetlb_lock);
-	hvo_restoring[hvo_nr_restoring++] = folio;
+	hvo_restoring[hvo_nr_restoring] = folio;
+	WRITE_ONCE(hvo_nr_restoring, hvo_nr_restoring + 1);
 }
 
 static int hvo_restoring_find(struct folio *folio)
@@ -150,6 +151,12 @@ bool hvo_restoring_take(struct folio *folio)
 	unsigned long flags;
 	int i;
 
+	/*
+	 * Added under hugetlb_lock before the kernel could take the folio,
+	 * which takes that lock too: an empty set seen here is empty of it.
+	 */
+	if (!READ_ONCE(hvo_nr_restoring))
+		return false;
 	spin_lock_irqsave(hvo_sym.hugetlb_lock, flags);
 	i = hvo_restoring_find(folio);
 	if (i >= 0)
@@ -188,7 +195,7 @@ void hvo_batch_flush(struct hvo_batch *b)
 				folio_clear_hugetlb_vmemmap_optimized(hvo_restoring[i]);
 			hvo_restoring[i] = NULL;
 		}
-		hvo_nr_restoring = 0;
+		WRITE_ONCE(hvo_nr_restoring, 0);
 		spin_unlock_irq(hvo_sym.hugetlb_lock);
 	}
 	b->folios = 0;

@@ -16,7 +16,7 @@ cd "$REPO" || exit 1
 layers=(
 	"0 src/kcheck.c src/symbols.c include/hvo_kernel.h"
 	"1 src/state.c include/hvo_state.h src/policy.c include/hvo_policy.h src/inject.c include/hvo_inject.h"
-	"2 src/remap.c src/tails.c include/hvo_remap.h include/hvo_fill.h src/trace.c src/trace.h"
+	"2 src/remap.c src/hotremove.c src/tails.c include/hvo_remap.h include/hvo_fill.h src/trace.c src/trace.h"
 	"3 src/engine.c src/engine.h include/hvo_engine.h"
 	"4 src/optimize.c src/restore.c"
 	"5 src/pool.c include/hvo_pool.h"
