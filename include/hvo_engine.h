@@ -44,6 +44,7 @@ struct hvo_batch {
 #define HVO_BATCH_INIT(name) { .unmapped = LIST_HEAD_INIT(name.unmapped) }
 
 void hvo_batch_flush(struct hvo_batch *b);
+void hvo_batch_finish(struct hvo_batch *b);
 
 /* A free folio, where it lies on its free list (picked by pool.c). */
 int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,

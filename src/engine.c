@@ -17,7 +17,9 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/rwsem.h>
+#include <linux/jiffies.h>
 #include <linux/lockdep.h>
+#include <linux/sched.h>
 #include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
@@ -98,21 +100,28 @@ void hvo_free_vmemmap_pages(struct list_head *list)
 
 /*
  * Folios whose vmemmap a walk restored (hvo_restore_free(),
- * hvo_restore_in_use()) but whose batch has not flushed the TLB yet:
- * their flags stay set until then, as vmemmap_remap_alloc() flushes
- * before __hugetlb_vmemmap_restore_folio() clears the flag, so that no
- * one writes a tail through a CPU that still maps the shared tail
- * read-only. The kernel may free one meanwhile: its restore, hooked
- * (hvo_restore_folio()), takes it out of the set, flushes and clears the
- * flag itself, and nothing ever waits for a batch. A folio is in the set
- * with its flag set, or out of it; the flag is cleared in the critical
- * section that takes it out, under hugetlb_lock. Filled by the one batch
- * there is at a time (hvo_pool_mutex).
+ * hvo_restore_in_use()), flag still set: as vmemmap_remap_alloc()
+ * flushes before __hugetlb_vmemmap_restore_folio() clears the flag, no
+ * one may be told the tails are writable while a CPU may still map the
+ * shared tail read-only. After the batch's TLB flush the flag is cleared
+ * under hugetlb_lock, of each folio that is free or in use
+ * (hvo_restoring_settle()). A folio with neither is on its way out of
+ * hugetlb, its owner the kernel's free path alone: it stays in the set,
+ * and its restore, hooked (hvo_restore_folio()), takes it out, flushes
+ * and clears the flag itself, as the owner. The kernel's free path tests
+ * the flag twice, and in any context (free_huge_folio()); clearing it
+ * between the two would let __update_and_free_hugetlb_folio() take
+ * hugetlb_lock with interrupts enabled where it was called with them off.
+ * A folio is in the set with its flag set, or out of it; both change
+ * only under hugetlb_lock. Filled by the one walk there is at a time
+ * (hvo_pool_mutex), which no restore waits for: the walk waits, at its
+ * end, for the folios left (hvo_batch_finish()).
  */
-static struct folio *hvo_restoring[HVO_FLUSH_BATCH];
+#define HVO_RESTORING_MAX	(2 * HVO_FLUSH_BATCH)
+static struct folio *hvo_restoring[HVO_RESTORING_MAX];
 static unsigned int hvo_nr_restoring;
 
-/* Under hugetlb_lock, by the batch's owner: hvo_batch_add() follows. */
+/* Under hugetlb_lock, by the walk: hvo_batch_add() follows. */
 void hvo_restoring_add(struct folio *folio)
 {
 	lockdep_assert_held(hvo_sym.hugetlb_lock);
@@ -124,15 +133,15 @@ static int hvo_restoring_find(struct folio *folio)
 {
 	int i;
 
-	for (i = 0; i < hvo_nr_restoring; i++)
+	for (i = 0; i < READ_ONCE(hvo_nr_restoring); i++)
 		if (READ_ONCE(hvo_restoring[i]) == folio)
 			return i;
 	return -1;
 }
 
 /*
- * Whether @folio is in the set: under hugetlb_lock, or by the batch's
- * owner, which alone adds to it.
+ * Whether @folio is in the set: under hugetlb_lock, or by the walk, for
+ * a folio it holds or picked.
  */
 bool hvo_is_restoring(struct folio *folio)
 {
@@ -144,7 +153,7 @@ bool hvo_is_restoring(struct folio *folio)
  * @folio:	a folio leaving hugetlb, its flag set
  *
  * Return: true if it was: its vmemmap is whole, and the caller flushes
- * the TLB before it clears the flag, in the batch's place.
+ * the TLB before it clears the flag, in the walk's place.
  */
 bool hvo_restoring_take(struct folio *folio)
 {
@@ -154,8 +163,10 @@ bool hvo_restoring_take(struct folio *folio)
 	/*
 	 * Added under hugetlb_lock before the kernel could take the folio,
 	 * which takes that lock too: an empty set seen here is empty of it.
+	 * Pairs with the release in hvo_restoring_settle(): a flag cleared
+	 * there is seen clear after.
 	 */
-	if (!READ_ONCE(hvo_nr_restoring))
+	if (!smp_load_acquire(&hvo_nr_restoring))
 		return false;
 	spin_lock_irqsave(hvo_sym.hugetlb_lock, flags);
 	i = hvo_restoring_find(folio);
@@ -165,6 +176,47 @@ bool hvo_restoring_take(struct folio *folio)
 	return i >= 0;
 }
 
+/*
+ * Whether the flag of @folio, in the set, may be cleared by the walk:
+ * free (on a free list, which only hugetlb_lock's holders change), in
+ * use (its owner frees it only through remove_hugetlb_folio() or
+ * enqueue_hugetlb_folio(), under hugetlb_lock, which reads the flag
+ * there), or leaked on purpose (__update_and_free_hugetlb_folio() stops
+ * before it reads the flag).
+ */
+static bool hvo_restoring_settled(struct folio *folio)
+{
+	return folio_test_hugetlb_freed(folio) || folio_ref_count(folio) > 0 ||
+	       folio_test_hugetlb_raw_hwp_unreliable(folio);
+}
+
+/*
+ * After a TLB flush that covers every folio in the set, under
+ * hugetlb_lock: clear the flags that may be cleared, keep the others.
+ * Returns how many are kept.
+ */
+static unsigned int hvo_restoring_settle(void)
+{
+	unsigned int i, n = 0;
+	struct folio *folio;
+
+	lockdep_assert_held(hvo_sym.hugetlb_lock);
+	for (i = 0; i < hvo_nr_restoring; i++) {
+		folio = hvo_restoring[i];
+		if (!folio)
+			continue;
+		if (hvo_restoring_settled(folio))
+			folio_clear_hugetlb_vmemmap_optimized(folio);
+		else
+			WRITE_ONCE(hvo_restoring[n++], folio);
+	}
+	for (i = n; i < hvo_nr_restoring; i++)
+		WRITE_ONCE(hvo_restoring[i], NULL);
+	/* The flags cleared above are seen by hvo_restoring_take(). */
+	smp_store_release(&hvo_nr_restoring, n);
+	return n;
+}
+
 /**
  * hvo_batch_flush - end a batch: one TLB flush for all its folios
  * @b:	the batch, empty afterwards
@@ -172,34 +224,68 @@ bool hvo_restoring_take(struct folio *folio)
  * As vmemmap_remap_free() and vmemmap_remap_alloc() do per call: every
  * TLB is flushed; then the pages optimizing unmapped are freed (until the
  * flush a CPU may still read them, and they hold the same bytes), and
- * the flags of the folios restoring remapped are cleared, those still in
- * the set, under hugetlb_lock: remove_hugetlb_folio() reads the flag
- * under it. A folio the kernel took meanwhile may be on its way out of
- * hugetlb; clearing its flag then is what its restore would have done,
- * and __update_and_free_hugetlb_folio() then skips the restore and
- * clears the hugetlb type itself.
+ * the flags of the folios restoring remapped are cleared where they may
+ * be (hvo_restoring_settle()), under hugetlb_lock: remove_hugetlb_folio()
+ * reads the flag under it. Folios kept from an earlier batch were
+ * flushed by it.
  */
 void hvo_batch_flush(struct hvo_batch *b)
 {
-	unsigned int i;
-
-	if (!b->folios && list_empty(&b->unmapped))
-		return;
-	hvo_inject_delay(HVO_INJECT_BATCH_FLUSH);
-	hvo_flush_tlb_all(hvo_nr_restoring ? HVO_FLUSH_RESTORE : HVO_FLUSH_OPTIMIZE);
-	hvo_free_vmemmap_pages(&b->unmapped);
+	if (b->folios || !list_empty(&b->unmapped)) {
+		hvo_inject_delay(HVO_INJECT_BATCH_FLUSH);
+		hvo_flush_tlb_all(hvo_nr_restoring ? HVO_FLUSH_RESTORE :
+				  HVO_FLUSH_OPTIMIZE);
+		hvo_free_vmemmap_pages(&b->unmapped);
+	}
 	if (hvo_nr_restoring) {
 		spin_lock_irq(hvo_sym.hugetlb_lock);
-		for (i = 0; i < hvo_nr_restoring; i++) {
-			if (hvo_restoring[i])
-				folio_clear_hugetlb_vmemmap_optimized(hvo_restoring[i]);
-			hvo_restoring[i] = NULL;
-		}
-		WRITE_ONCE(hvo_nr_restoring, 0);
+		hvo_restoring_settle();
 		spin_unlock_irq(hvo_sym.hugetlb_lock);
 	}
 	b->folios = 0;
 	b->pages = 0;
+}
+
+/*
+ * Whether the set has room for one more of @b's folios; if not, @b ends
+ * first. Folios on their way out of hugetlb may fill it, each until the
+ * kernel's free path restores it: the walk skips restores meanwhile.
+ */
+bool hvo_restoring_room(struct hvo_batch *b)
+{
+	if (hvo_nr_restoring < HVO_FLUSH_BATCH)
+		return true;
+	hvo_batch_flush(b);
+	return hvo_nr_restoring < HVO_FLUSH_BATCH;
+}
+
+/**
+ * hvo_batch_finish - end a walk's batch, and wait until its folios are
+ * out of the set
+ * @b:	the batch
+ *
+ * A folio kept in the set (hvo_restoring_settle()) is on its way out of
+ * hugetlb, or about to be freed to its free list: the kernel's free path
+ * ends either way, and restores it through the hook, or frees it for the
+ * next look here. The walk waits for that, outside the engine (the
+ * hooked restore may wait for a verify queued on the engine's rwsem), so
+ * that no folio stays flagged after its walk, and giveback leaves none
+ * for the kernel's own restore once the hooks are gone.
+ */
+void hvo_batch_finish(struct hvo_batch *b)
+{
+	unsigned long start = jiffies;
+
+	hvo_batch_flush(b);
+	while (READ_ONCE(hvo_nr_restoring)) {
+		if (time_after(jiffies, start + 10 * HZ))
+			pr_warn_once("%u restored folios still on their way out of hugetlb after 10 s\n",
+				     READ_ONCE(hvo_nr_restoring));
+		schedule_timeout_uninterruptible(1);
+		spin_lock_irq(hvo_sym.hugetlb_lock);
+		hvo_restoring_settle();
+		spin_unlock_irq(hvo_sym.hugetlb_lock);
+	}
 }
 
 /* One more folio of @h in @b: the batch ends when it is full. */

@@ -24,6 +24,7 @@ void hvo_batch_add(struct hvo_batch *b, const struct hstate *h);
 void hvo_restoring_add(struct folio *folio);
 bool hvo_is_restoring(struct folio *folio);
 bool hvo_restoring_take(struct folio *folio);
+bool hvo_restoring_room(struct hvo_batch *b);
 
 bool hvo_still_free(struct hstate *h, int nid, struct folio *folio);
 bool hvo_unlock_unref(struct folio *folio);

@@ -52,18 +52,25 @@ void hvo_hotremove_release(void)
  */
 bool hvo_zone_isolating(struct zone *zone)
 {
-	return IS_ENABLED(CONFIG_MEMORY_ISOLATION) &&
-	       READ_ONCE(zone->nr_isolate_pageblock);
+#ifdef CONFIG_MEMORY_ISOLATION
+	return READ_ONCE(zone->nr_isolate_pageblock);
+#else
+	return false;
+#endif
 }
 
-/* At MEM_GOING_OFFLINE: wait until no split of a free folio is in flight. */
+/*
+ * At MEM_GOING_OFFLINE: wait until no split of a free folio is in flight.
+ * A fatal signal backs the offline out, as offline_pages() itself does.
+ */
 static int hvo_hotremove_notify(struct notifier_block *nb, unsigned long action,
 				void *arg)
 {
-	if (action == MEM_GOING_OFFLINE) {
-		down_write(&hvo_hotremove_rwsem);
-		up_write(&hvo_hotremove_rwsem);
-	}
+	if (action != MEM_GOING_OFFLINE)
+		return NOTIFY_OK;
+	if (down_write_killable(&hvo_hotremove_rwsem))
+		return notifier_from_errno(-EINTR);
+	up_write(&hvo_hotremove_rwsem);
 	return NOTIFY_OK;
 }
 

@@ -352,8 +352,8 @@ int hvo_optimize_free(struct hstate *h, int nid, struct folio *folio,
 	 */
 	hvo_hotremove_hold();
 	spin_lock_irq(hvo_sym.hugetlb_lock);
-	if (!hvo_still_free(h, nid, folio) || hvo_zone_isolating(zone))
-		ret = HVO_SKIP_BUSY;
+	ret = hvo_still_free(h, nid, folio) && !hvo_zone_isolating(zone) ?
+	      0 : HVO_SKIP_BUSY;
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
 	if (!ret)
 		ret = hvo_optimize_prepare(&o, h, folio, zone, false, &freed);

@@ -156,7 +156,7 @@ long hvo_pool_walk_free(bool (*want)(struct hstate *h, struct folio *folio),
 		}
 	}
 out:
-	hvo_batch_flush(&b);
+	hvo_batch_finish(&b);
 	mutex_unlock(&hvo_pool_mutex);
 	return done;
 }
@@ -297,7 +297,7 @@ void hvo_pool_walk_in_use(const struct hvo_in_use_walk *w)
 			cond_resched();
 		}
 	}
-	hvo_batch_flush(&b);
+	hvo_batch_finish(&b);
 	mutex_unlock(&hvo_pool_mutex);
 }
 
@@ -324,7 +324,13 @@ static struct hstate *hvo_pool_take(struct folio *folio)
 	struct hstate *h;
 
 	spin_lock_irq(hvo_sym.hugetlb_lock);
-	h = hvo_in_use_state(folio) != HVO_SKIP_ISOLATED ? hvo_hstate_of(folio) : NULL;
+	/*
+	 * Still recorded: not restored on its way out of hugetlb, so not
+	 * freed, which takes hugetlb_lock after the restore; only then may
+	 * its struct page be read (its memory could be gone otherwise).
+	 */
+	h = hvo_is_ours(folio) && hvo_in_use_state(folio) != HVO_SKIP_ISOLATED ?
+	    hvo_hstate_of(folio) : NULL;
 	if (h && !hvo_take_in_use(folio, &put))
 		h = NULL;
 	spin_unlock_irq(hvo_sym.hugetlb_lock);
@@ -360,6 +366,6 @@ void hvo_pool_walk_ours(const struct hvo_in_use_walk *w)
 			break;
 		cond_resched();
 	}
-	hvo_batch_flush(&b);
+	hvo_batch_finish(&b);
 	mutex_unlock(&hvo_pool_mutex);
 }

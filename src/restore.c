@@ -171,6 +171,8 @@ static int hvo_restore_one(const struct hstate *h, struct folio *folio,
 	VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb(folio), folio);
 	VM_WARN_ON_ONCE_FOLIO(!b && folio_ref_count(folio), folio);
 
+	if (b && !hvo_restoring_room(b))
+		return HVO_SKIP_BUSY;
 	r = (struct hvo_remap){ .pages = &pages, .tail = hvo_tail_of(h, zone) };
 	ret = hvo_restore_alloc(h, zone, &r, &blocks);
 	if (ret)
@@ -244,10 +246,11 @@ int hvo_restore_folio(const struct hstate *h, struct folio *folio)
  * @non_hvo_folios:	output: folios whose vmemmap is whole
  *
  * Stops at the first error; that folio and the ones after it stay on
- * @folio_list. One TLB flush for the list, as the kernel's does: these
- * folios are the caller's, so their flags are cleared before it, as
- * hugetlb_vmemmap_restore_folios() clears them. A folio a walk restored
- * is taken from its batch (hvo_restore_folio()).
+ * @folio_list, but for those a walk restored, which are finished here
+ * and whole: taken from the set, as hvo_restore_folio() does. One TLB
+ * flush for the list, as the kernel's does: these folios are the
+ * caller's, so their flags are cleared before it, as
+ * hugetlb_vmemmap_restore_folios() clears them.
  *
  * Return: the number of folios restored, or the error.
  */
@@ -264,10 +267,13 @@ long hvo_restore_folios(const struct hstate *h, struct list_head *folio_list,
 		    hvo_restoring_take(folio)) {
 			folio_clear_hugetlb_vmemmap_optimized(folio);
 			restored++;
+		} else if (ret) {
+			/* After an error only the walk's folios are finished. */
+			continue;
 		} else if (folio_test_hugetlb_vmemmap_optimized(folio)) {
 			ret = hvo_restore_traced(h, folio, NULL);
 			if (ret)
-				break;
+				continue;
 			restored++;
 		}
 		list_move(&folio->lru, non_hvo_folios);
@@ -313,6 +319,10 @@ int hvo_restore_free(struct hstate *h, int nid, struct folio *folio,
 	int ret;
 
 	hvo_enter();
+	if (!hvo_restoring_room(b)) {
+		ret = HVO_SKIP_BUSY;
+		goto out;
+	}
 	r.pages = &pages;
 	ret = hvo_restore_alloc(h, zone, &r, &blocks);
 	if (ret)
