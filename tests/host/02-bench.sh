@@ -9,7 +9,7 @@
 export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
-plan 45
+plan 58
 
 # The oracle's patterns, each as the kernel would print it.
 planted=(
@@ -140,9 +140,10 @@ ok "  ... reports passes and no wrong word" -- grep -qE '^done passes [1-9][0-9]
 ok "  ... one line per pass" -- test "$(sed -n 's/^pass_lines=//p' <<<"$out")" = \
 	"$(sed -n 's/^done passes \([0-9]*\).*/\1/p' <<<"$out")"
 
-# 8. The summaries compute what they claim, from planted rows: ten calls
-# of 1..10 us per folio give a median of 5, a 10th percentile of 1 and a
-# 90th of 9; against a kernel at 10, 0.50 meets the optimize goal.
+# 8. The summaries compute what they claim, from planted rows, and give
+# a verdict only where both sides were measured: ten calls of 1..10 us
+# per folio give a median of 5, a 10th percentile of 1 and a 90th of 9;
+# against a kernel at 10, 0.50 meets the optimize goal.
 csv=$dir/calls.csv
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	echo "call,hvo_shared,2048,grow,hugetlb_vmemmap_optimize_folios,2,$((i * 2000))"
@@ -150,9 +151,63 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done >"$csv"
 sum=$(tests/bench/summarize-calls "$csv")
 ok "summarize-calls: median, spread, count, ratio and goal of planted calls" -- \
-	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 | 10 | 0.50 | <= 1.00: met |' <<<"$sum"
+	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | 0.50 | <= 1.00: met |' <<<"$sum"
 sed -i 's/,1,10000$/,1,4000/' "$csv"
 ok "  ... and a goal missed is said to be" -- \
-	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 | 10 | 1.25 | <= 1.00: not met |' \
+	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | 1.25 | <= 1.00: not met |' \
 	<<<"$(tests/bench/summarize-calls "$csv")"
+sed -i '/^call,kernel,/d' "$csv"
+sum=$(tests/bench/summarize-calls "$csv")
+ok "  ... without the kernel's rows: no ratio and no verdict" -- \
+	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | - | - |' <<<"$sum"
+ok "  ... and no line says met" -- bash -c '! grep -q "met" <<<"$1"' _ "$sum"
+
+# Three rounds of each: too few for percentiles, so the spread says min-max.
+# Restore per folio: 2 MiB 20 us against the kernel's 25 (0.80, goal
+# 1.00), 1 GiB 6 ms against 10 (0.60, goal 0.50). Adopt of free folios
+# against the kernel's optimize (10 us), restore-all against its restore.
+for i in 1 2 3; do
+	echo "call,kernel,2048,grow,hugetlb_vmemmap_optimize_folios,1,10000"
+	echo "call,kernel,2048,shrink,hugetlb_vmemmap_restore_folios,4,100000"
+	echo "call,hvo_shared,2048,shrink,hugetlb_vmemmap_restore_folios,4,$((70000 + i * 5000))"
+	echo "call,kernel,1048576,shrink,hugetlb_vmemmap_restore_folios,1,10000000"
+	echo "call,hvo_shared,1048576,shrink,hugetlb_vmemmap_restore_folios,1,6000000"
+	echo "call,hvo_shared,2048,adopt_free,hvo_adopt_all,100,2000000"
+	echo "call,hvo_shared,2048,restore_free,hvo_restore_all,100,3000000"
+	echo "call,hvo_shared,2048,scale_adopt_free,hvo_adopt_all,512,10240000"
+	echo "call,hvo_shared,2048,scale_adopt_free,hvo_adopt_all,5120,$((i == 2 ? 153600000 : 128000000))"
+	echo "call,hvo_shared,2048,scale_restore_free,hvo_restore_all,512,10240000"
+	echo "call,hvo_shared,2048,scale_restore_free,hvo_restore_all,5120,81920000"
+done >"$csv"
+sum=$(tests/bench/summarize-calls "$csv")
+ok "  ... 2 MiB restore against the kernel's: min-max of 3, 0.80, met" -- \
+	grep -qF '| 2 MiB | restore | hvo_shared | 20.0 | 18.8-21.2 min-max | 3 | 0.80 | <= 1.00: met |' <<<"$sum"
+ok "  ... 1 GiB restore: 0.60 against a goal of 0.50, not met" -- \
+	grep -qF '| 1 GiB | restore | hvo_shared | 6000.0 | 6000.0-6000.0 min-max | 3 | 0.60 | <= 0.50: not met |' <<<"$sum"
+ok "  ... adopt against the kernel's optimize: 2.00, not met" -- \
+	grep -qF '| 2 MiB | adopt_free | 20.0 | 20.0-20.0 min-max | 3 | 2.00 of its optimize | <= 1.50: not met |' <<<"$sum"
+ok "  ... restore-all against the kernel's restore, not its optimize: 1.20, met" -- \
+	grep -qF '| 2 MiB | restore_free | 30.0 | 30.0-30.0 min-max | 3 | 1.20 of its restore | <= 1.50: met |' <<<"$sum"
+ok "  ... the scale line, computed: adopt 20 to 25 us, 1.25, met" -- \
+	grep -qF 'scale, adopt: 3 sizes from 100 to 5120 folios, dearest median / cheapest = 1.25: <= 1.50: met' <<<"$sum"
+ok "  ... restore-all 16 to 30 us, 1.88, not met" -- \
+	grep -qF 'scale, restore: 3 sizes from 100 to 5120 folios, dearest median / cheapest = 1.88: <= 1.50: not met' <<<"$sum"
+sed -i '/,hvo_restore_all,\|shrink/d' "$csv"
+ok "  ... with one pool size measured, no scale verdict" -- \
+	grep -qF 'scale, restore: fewer than two pool sizes measured: -' <<<"$(tests/bench/summarize-calls "$csv")"
+
+# The live goals: adopt 1.5x idle and 95% of the workload (met); restore
+# with no idle figure (no verdict) and 50% (not met).
+live=$dir/live.csv
+printf '%s\n' live,1,idle_adopt,100,1000,,,, live,1,before,100,0,1000,10,15, \
+	live,1,adopt,100,1500,900,10,20,95 live,1,restore,100,5000,500,10,40,50 >"$live"
+sum=$(tests/bench/summarize-calls "$csv" "$live")
+ok "  ... live: adopt under the workload 1.50x idle, met" -- \
+	grep -qF '| adopt time under the workload <= 2x idle | 1.50x | met |' <<<"$sum"
+ok "  ... the workload at 95% during adopt, met" -- \
+	grep -qF '| workload throughput during adopt >= 90% of it alone around it | 95% | met |' <<<"$sum"
+ok "  ... restore with no idle figure: no verdict" -- \
+	grep -qF '| restore time under the workload <= 2x idle | - | - |' <<<"$sum"
+ok "  ... the workload at 50% during restore, not met" -- \
+	grep -qF '| workload throughput during restore >= 90% of it alone around it | 50% | not met |' <<<"$sum"
 tap_done
