@@ -5,7 +5,7 @@
 # made-up TAP output; no guest.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/tally.sh"
-plan 12
+plan 13
 
 # A guest run that crashed in the middle of b: a kept its plan, b printed
 # 1 of 3, c never started, d had no plan, e ran 3 of 2, f timed out (its
@@ -62,7 +62,9 @@ is "$(wc -l <<<"$got")" 6 "one line per file in trouble, no more"
 # The final count takes every result line, numbered or not.
 f=$(mktemp)
 printf '%s\n' "$stream" "$got" >"$f"
-is "$(count_results "$f")" "9 10" "count_results: 9 passed, 10 failed"
+is "$(count_results "$f")" "9 10 0" "count_results: 9 passed, 10 failed, none skipped"
+printf '%s\n' 'ok 1 - built # SKIP no gcc' 'ok 2 - fine' 'ok 3 - x # skip lower case' >"$f"
+is "$(count_results "$f")" "1 0 2" "  ... a SKIP directive counts as a skip, not a pass"
 rm -f "$f"
 is "$(tally <<<"$stream")" "" "no expected file, nothing to add"
 tap_done
