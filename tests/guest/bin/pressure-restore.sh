@@ -5,7 +5,7 @@
 # MiB). Up to three tries: adopt, grow the pool as far as it goes, give
 # HEADROOM folios back, restore. Then the pool is set back to its boot
 # size, and what was read while the memory was held is printed as "KEY
-# VALUE" lines.
+# VALUE" lines; "error" is the failed write's message (its errno's).
 #
 # As pressure-1g.sh, and for the same reason (a 7.2 guest once thrashed
 # here until its time limit, bash refaulting its own text from 9p at the
@@ -23,7 +23,7 @@ for try in 1 2 3; do
 	tries=$try
 	echo 1 >$p/adopt
 	hold_memory $m $HEADROOM
-	if ! echo 1 >$p/restore 2>/dev/null; then
+	if ! echo 1 >$p/restore 2>/tmp/pressure-restore.err; then
 		partial=1
 		break
 	fi
@@ -35,4 +35,7 @@ while read -r k v _; do
 done </proc/meminfo
 
 echo "$BOOT_POOL" >$m
-printf '%s\n' "partial $partial" "tries $tries" "pool_2m $pool" "MemFree $free"
+# bash's message for the failed write, which names its errno.
+err=
+[ "$partial" = 1 ] && read -r err </tmp/pressure-restore.err
+printf '%s\n' "partial $partial" "tries $tries" "pool_2m $pool" "MemFree $free" "error ${err##*: }"

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../bin/kpaths.sh"
 
-plan 27
+plan 28
 G=/dev/hugepages-1G
 
 hugemap=$(helper hugemap) || { tap 1 "build hugemap"; tap_done; exit; }
@@ -68,7 +68,8 @@ LD_PRELOAD=$(helper mlockall.so) bash "$(dirname "$0")/../bin/pressure-restore.s
 partial=$(value_of partial $held)
 partial=${partial:-0}
 diag "$(value_of tries $held) tries; 2 MiB pool at $(value_of pool_2m $held); MemFree $(value_of MemFree $held) kB"
-tap $(( ! partial )) "restore under memory pressure fails with ENOMEM"
+tap $(( ! partial )) "restore under memory pressure fails"
+is "$(sed -n 's/^error //p' $held)" "Cannot allocate memory" "  ... with ENOMEM"
 is "$(stat folios_optimized)" 1 "  ... and leaves the 1 GiB folio optimized"
 ok "  ... counted in restore_all_failed ($(stat restore_all_failed))" -- \
 	test "$(stat restore_all_failed)" -gt "$failed0"
