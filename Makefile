@@ -112,6 +112,12 @@ demo:
 deb:
 	tests/deb/build
 
+# The packages installed, upgraded and purged as an operator would, and
+# the shipped boot configuration, each on guests of its own (tests/deb/);
+# ends "N passed, N failed". .ci/run runs it after make check.
+check-deb:
+	tests/deb/check
+
 # The kernel's own hugetlb selftests in a 7.3 guest, without and with
 # hvo_shared: same results (docs/debug-kernel.md).
 selftests:
@@ -123,5 +129,5 @@ check-debug:
 	tests/debug/check
 
 .PHONY: all module clean version module-install tools-check tools-install tools-uninstall install \
-	dkms-src dkms-install dkms-uninstall style check bench stress demo deb \
+	dkms-src dkms-install dkms-uninstall style check check-deb bench stress demo deb \
 	selftests check-debug

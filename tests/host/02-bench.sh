@@ -6,6 +6,7 @@
 # is killed, and a hung test file costs only itself.
 # beside: guests (tests/check runs it beside the suite's guests; its own
 # guests are small)
+# timeout: 1800
 export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1

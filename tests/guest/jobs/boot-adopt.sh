@@ -1,5 +1,5 @@
 #!/bin/bash
-# Job of tests/host/05-boot-adopt.sh, in a guest booted with hugetlb pools
+# Job of tests/deb/05-boot-adopt.sh, in a guest booted with hugetlb pools
 # on its command line and hvo_shared's modprobe.d and modules-load.d
 # examples enabled: what the boot did, with no step of ours, as "boot KEY
 # VALUE" facts for the host; then restore, to measure what was saved.

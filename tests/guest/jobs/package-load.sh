@@ -1,5 +1,5 @@
 #!/bin/bash
-# Job of tests/host/04-package.sh in a guest booted from the root the
+# Job of tests/deb/04-package.sh in a guest booted from the root the
 # packages were installed into: the packaged module loads, hvoctl drives
 # it, and it optimizes a pool. Prints "pkg KEY VALUE" facts for the host.
 . "$(dirname "$0")/../lib.sh"

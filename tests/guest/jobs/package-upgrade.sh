@@ -1,5 +1,5 @@
 #!/bin/bash
-# Job of tests/host/04-package.sh: version N of the packages is installed;
+# Job of tests/deb/04-package.sh: version N of the packages is installed;
 # N loaded, a process's hugetlbfs mapping adopted; the host installs N+1
 # meanwhile (dpkg -i, into the root this guest runs on); then rmmod N,
 # modprobe N+1, restore: every folio N optimized comes back, the data

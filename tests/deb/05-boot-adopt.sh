@@ -7,7 +7,8 @@
 # no step of ours. The guest's init runs systemd-modules-load, as
 # systemd-modules-load.service does early in a systemd boot. Prints the
 # kernel's time from boot to all optimized.
-# beside: guests (a 6 GiB guest of its own, from its own root)
+# A 6 GiB guest of its own, from its own root (make check-deb).
+# timeout: 1200
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 cd "$REPO" || exit 1

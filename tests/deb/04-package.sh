@@ -7,8 +7,9 @@
 # loaded and a process's hugetlbfs mapping adopted, dpkg -i of N+1, rmmod,
 # modprobe and restore give back everything N optimized, the data intact;
 # apt purge leaves no file behind.
-# beside: guests (small guests of its own, from its own root)
+# Guests of its own, from its own root (make check-deb).
 export HVO_VM_MEM=${HVO_VM_MEM:-3072}
+# timeout: 1800
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 cd "$REPO" || exit 1
