@@ -14,7 +14,7 @@
 # folios in use).
 . "$(dirname "$0")/lib.sh"
 
-plan 9
+plan 10
 NR=64
 SECS=${LIVE_SECONDS:-60}
 # A round of 64 faults takes under a second under TCG: a mapper still
@@ -47,20 +47,27 @@ mapper=$!
 
 # The churn, as fast as it goes, so that restores meet faults in flight.
 # A restore that leaves a busy folio fails (ENOMEM): counted, not fatal.
-rounds=0 adopts=0 restores=0 left=0 reloads=0
+rounds=0 adopts=0 restores=0 left=0 reloads=0 both=0 in_use_adopted=0
+adopted_now() { local v; v=$(stat adopt_total 2>/dev/null); echo "${v:-0}"; }
 while [ "$EPOCHSECONDS" -lt "$end" ]; do
-	echo 1 >"$PARAMS/adopt" && adopts=$((adopts + 1))
+	a=0 r=0
+	echo 1 >"$PARAMS/adopt" && a=1
 	if echo 1 >"$PARAMS/restore"; then
-		restores=$((restores + 1))
+		r=1
 	else
 		left=$((left + 1))
 	fi
+	adopts=$((adopts + a)) restores=$((restores + r)) both=$((both + a * r))
 	rounds=$((rounds + 1))
 	if [ $((rounds % 10)) = 0 ]; then
+		# Folios the mapper held that adopt optimized, summed over the
+		# loads (each load's stats start at 0).
+		in_use_adopted=$((in_use_adopted + $(adopted_now)))
 		rmmod hvo_shared && modprobe hvo_shared giveback=1 && reloads=$((reloads + 1))
 	fi
 done 2>/dev/null
 diag "churn: $rounds rounds, $adopts adopts, $restores restores complete, $left with folios left, $reloads reloads"
+in_use_adopted=$((in_use_adopted + $(adopted_now)))
 
 # running PID: PID has not exited (a zombie has).
 running() {
@@ -93,8 +100,10 @@ is "$(field enomem)" 0 "every mmap of all $NR folios with a reservation succeede
 is "$(field sigbus)" 0 "every fault found a free folio, also with MAP_NORESERVE: no SIGBUS"
 is "$(field wrong)" 0 "no wrong byte in any folio"
 ok "the mapper did 20 rounds or more ($(field rounds))" -- test "$(field rounds)" -ge 20
-ok "the churn did 10 adopt and restore rounds or more ($rounds) and reloaded ($reloads)" -- \
-	test "$rounds" -ge 10 -a "$reloads" -ge 1
+ok "the churn did 10 rounds or more whose adopt and restore both succeeded ($both of $rounds) and reloaded ($reloads)" -- \
+	test "$both" -ge 10 -a "$reloads" -ge 1
+ok "  ... and met the mapper: folios it held were adopted ($in_use_adopted), and $restores restores gave every one back" -- \
+	test "$in_use_adopted" -gt 0 -a "$restores" -ge 10
 
 hung=$(dmesg_since | grep -E 'blocked.* for more than|hung_task' | head -n 4)
 is "$hung" "" "no task blocked for more than $(<"$HUNG") s"
