@@ -10,7 +10,7 @@
 export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
-plan 58
+plan 59
 
 # The oracle's patterns, each as the kernel would print it.
 planted=(
@@ -128,12 +128,13 @@ out=$(tests/vm/run --no-build -- bash -c '. tests/guest/lib.sh; mount_hugetlbfs
 	until grep -q ready /tmp/hot.out; do sleep 0.1; done
 	kill -USR1 $pid; sleep 1; kill -USR2 $pid; wait $pid; echo "hugehot_exit=$?"
 	tail -n 1 /tmp/hot.out; echo "pass_lines=$(grep -c "^pass " /tmp/hot.out)"' 2>&1)
-ok "the probe timed the kernel's optimize of 8 folios, once" -- \
-	grep -qE '^kernel hugetlb_vmemmap_optimize_folios 8 [1-9][0-9]*$' <<<"$out"
-ok "  ... and its restore of them" -- \
-	grep -qE '^kernel hugetlb_vmemmap_restore_folios 8 [1-9][0-9]*$' <<<"$out"
-ok "  ... and hvo_shared's, through its hooks" -- \
-	grep -qE '^hvo hugetlb_vmemmap_optimize_folios 8 [1-9][0-9]*$' <<<"$out"
+# calls WHO FUNC: how many calls of FUNC the probe timed for WHO, each
+# of 8 folios and a duration.
+calls() { grep -cE "^$1 $2 8 [1-9][0-9]*$" <<<"$out"; }
+is "$(calls kernel hugetlb_vmemmap_optimize_folios)" 1 "the probe timed the kernel's optimize of 8 folios, once"
+is "$(calls kernel hugetlb_vmemmap_restore_folios)" 1 "  ... and its restore of them, once"
+is "$(calls hvo hugetlb_vmemmap_optimize_folios)" 1 "  ... and hvo_shared's optimize, through its hooks, once"
+is "$(calls hvo hugetlb_vmemmap_restore_folios)" 1 "  ... and hvo_shared's restore, through its hooks, once"
 ok "  ... which did optimize them" -- bash -c '! grep -q "^hvo_saved saved_bytes 0$" <<<"$1" && grep -q "^hvo_saved saved_bytes [1-9]" <<<"$1"' _ "$out"
 ok "the probe refuses a function that does not exist" -- grep -qE '^insmod_bad=[1-9]' <<<"$out"
 is "$(sed -n 's/^hugehot_exit=//p' <<<"$out")" 0 "the live workload exits 0 after its passes"
