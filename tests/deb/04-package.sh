@@ -41,14 +41,17 @@ mount -t overlay overlay -o "lowerdir=$HVO_CACHE/root-pkg,upperdir=$work/upper,w
 tap $? "a throwaway overlay of root-pkg"
 
 # Every file of the root but the package manager's own records and logs,
-# and what the bench itself puts there (test programs, the mount points
-# of the job and of this tree).
+# dkms's own module signing key (made at its first build on a machine,
+# in no package, kept by dkms across purges), and what the bench itself
+# puts there (test programs, the mount points of the job and of this
+# tree).
 top=${REPO#/} top=./${top%%/*}
 files() {
 	(cd "$merged" && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./run \
 		-o -path ./tmp -o -path ./var/log -o -path ./var/cache/apt -o -path ./var/cache/debconf \
 		-o -path ./var/cache/ldconfig -o -path ./var/lib/dpkg -o -path ./var/lib/apt \
 		-o -path './opt/hvo-*' -o -path ./opt/.hvo-tests.lock -o -path ./hvo-job \
+		-o -path ./var/lib/dkms/mok.key -o -path ./var/lib/dkms/mok.pub \
 		-o -path "$top" \) -prune -o -print | sort)
 }
 files >"$work/before"
