@@ -24,15 +24,28 @@ mm0=$(memmap_pages)
 # running PID: whether PID has not exited yet.
 running() { kill -0 "$1" 2>/dev/null; }
 
+# hold_batches: every batch sleeps DELAY ms before its flush.
+hold_batches() {
+	echo batch_flush >"$PARAMS/inject"
+	echo 1 >"$PARAMS/inject_every"
+	echo "$DELAY" >"$PARAMS/inject_delay_ms"
+}
+
+# shrink_beside PID: empty node 0's pool while PID runs; sets shrunk (the
+# write's status) and still (whether PID had not finished by then).
+shrink_beside() {
+	pool_set 2048 0 0
+	shrunk=$?
+	still=$(running "$1" && echo yes || echo no)
+}
+
 # Giveback while the kernel frees the folios of its open batch.
 dmesg_mark
 modprobe hvo_shared
 pool_set 2048 0 "$N"
 is "$(stat folios_optimized)" "$N" "giveback: $N free folios optimized"
 echo 1 >/sys/module/hvo_shared/parameters/giveback
-echo batch_flush >/sys/module/hvo_shared/parameters/inject
-echo 1 >/sys/module/hvo_shared/parameters/inject_every
-echo "$DELAY" >/sys/module/hvo_shared/parameters/inject_delay_ms
+hold_batches
 rmmod hvo_shared &
 rmmoder=$!
 # The stats file goes first at unload: the batch's sleep shows as rmmod's
@@ -43,9 +56,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 is "$asleep" yes "  ... rmmod's giveback batch sleeps before its flush"
-pool_set 2048 0 0
-shrunk=$?
-still=$(running $rmmoder && echo yes || echo no)
+shrink_beside $rmmoder
 wait $rmmoder
 is "$?" 0 "  ... rmmod succeeded"
 is "$shrunk" 0 "  ... the pool shrink while giveback's batch slept succeeded"
@@ -60,9 +71,7 @@ dmesg_mark
 modprobe hvo_shared
 pool_set 2048 0 "$N"
 is "$(stat folios_optimized)" "$N" "restore-all: $N free folios optimized"
-echo batch_flush >/sys/module/hvo_shared/parameters/inject
-echo 1 >/sys/module/hvo_shared/parameters/inject_every
-echo "$DELAY" >/sys/module/hvo_shared/parameters/inject_delay_ms
+hold_batches
 echo 1 >/sys/module/hvo_shared/parameters/restore &
 restorer=$!
 for _ in $(seq 100); do
@@ -71,9 +80,7 @@ for _ in $(seq 100); do
 done
 inside=$(stat injected.batch_flush)
 ok "  ... its batch sleeps before the flush ($inside)" -- test "$inside" -gt 0
-pool_set 2048 0 0
-shrunk=$?
-still=$(running $restorer && echo yes || echo no)
+shrink_beside $restorer
 wait $restorer
 is "$?" 0 "  ... restore-all succeeded"
 is "$shrunk" 0 "  ... the pool shrink meanwhile succeeded"
