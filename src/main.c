@@ -98,8 +98,7 @@ static void __exit hvo_shared_exit(void)
 	hvo_control_exit();
 	/*
 	 * The debugfs files go first, waiting for readers (debugfs_remove()
-	 * does): once the hooks are gone the kernel may restore folios
-	 * hvo_shared still lists, and verify would report them.
+	 * does): verify would report the folios giveback is halfway through.
 	 */
 	debugfs_remove(hvo_debugfs_dir);
 	/*

@@ -113,6 +113,7 @@ verify_worker() {
 			# One summary line, "ok: N folios", and nothing before it.
 			if [[ "$out" =~ ^ok:\ [0-9]+\ folios$ ]]; then
 				oks=$((oks + 1))
+				: >"$W/verify.seen"
 			else
 				bad=$((bad + 1))
 				echo "verify: ${out:0:500}" >>"$W/verify.fail"
@@ -239,9 +240,17 @@ rmmod_retry() {
 # Unload and reload, giveback on and off in turn.
 module_worker() {
 	local loads=0 unloads=0 load_fail=0 unload_fail=0 busy=0 gb=0 t0
-	local load_ms=0 unload_ms=0
+	local load_ms=0 unload_ms=0 waited=0
 	while alive; do
 		nap 50
+		# Each load is audited before it goes: under load the verify
+		# worker can miss a whole load (a 32 s rmmod once left it none).
+		while [ "$HAVE_VERIFY" = 1 ] && [ ! -e "$W/verify.seen" ] && alive; do
+			waited=$((waited + 1))
+			sleep 0.2
+		done
+		alive || break
+		rm -f "$W/verify.seen"
 		t0=$(ms)
 		if rmmod_retry; then
 			unloads=$((unloads + 1))
@@ -264,5 +273,5 @@ module_worker() {
 	done
 	put module loads $loads unloads $unloads load_fail $load_fail \
 		unload_fail $unload_fail rmmod_busy_retries $busy \
-		modprobe_ms $load_ms rmmod_ms $unload_ms
+		modprobe_ms $load_ms rmmod_ms $unload_ms verify_waits $waited
 }
