@@ -39,7 +39,7 @@ KMOD=/opt/hvo-kmod/$(uname -r)
 CALLS=/sys/kernel/debug/hvo_call_time/calls
 # The kernel's four HVO entry points: with hvo_shared loaded its hooks
 # send them to its replacements, which the same kretprobes time.
-ENTRY_POINTS=hugetlb_vmemmap_optimize_folio,hugetlb_vmemmap_optimize_folios:list,hugetlb_vmemmap_restore_folio,hugetlb_vmemmap_restore_folios:list
+ENTRY_POINTS=hugetlb_vmemmap_optimize_folio:optimize,hugetlb_vmemmap_optimize_folios:optimize_list,hugetlb_vmemmap_restore_folio:restore,hugetlb_vmemmap_restore_folios:restore_list
 
 # timer_on FUNCS: time every call of FUNCS from now on; timer_off first
 # (before hvo_shared goes, if one is hvo_shared's).
@@ -47,9 +47,13 @@ timer_on() { timer_off; insmod "$KMOD/hvo_call_time.ko" funcs="$1"; }
 timer_off() { ! grep -q '^hvo_call_time ' /proc/modules || rmmod hvo_call_time; }
 
 # calls CONFIG KB OP [FOLIOS]: the calls timed since the last, as CSV
-# rows; FOLIOS: each call was for that many folios.
+# rows, each for the folios it changed (FOLIOS: for that many); and, if
+# the probe missed any call meanwhile, a row missed,CONFIG,KB,OP,N.
 calls() {
+	local missed
 	awk -v p="call,$1,$2,$3" -v n="${4:-}" '{ print p "," $1 "," (n == "" ? $2 : n) "," $3 }' "$CALLS"
+	read -r missed <"${CALLS%/*}/missed"
+	[ "$missed" = 0 ] || echo "missed,$1,$2,$3,$missed"
 	echo >"$CALLS"
 }
 
@@ -120,7 +124,7 @@ action() {
 # restore (restore-all), and checks the file's data afterwards. TAG
 # prefixes the op (scale_: the pool-size series).
 adopt_restore() {
-	local kb=$1 n=$2 state=$3 tag=${4:-} dir=/dev/hugepages mm0 us got saved ok=ok
+	local kb=$1 n=$2 state=$3 tag=${4:-} dir=/dev/hugepages mm0 mm1 us got saved per back ok=ok
 	[ "$kb" = 1048576 ] && dir=/dev/hugepages-1G
 	setup none
 	settle
@@ -140,10 +144,17 @@ adopt_restore() {
 	us=$(action adopt)
 	saved=$(( mm0 - $(memmap_pages) ))
 	echo "hvo_shared,$kb,$got,${tag}adopt_$state,$us,$saved"
-	calls hvo_shared "$kb" "${tag}adopt_$state" "$got"
+	# Per folio it changed: the vmemmap pages it freed, over those one
+	# folio frees (all but the head page's).
+	per=$(( kb / 256 - 1 ))
+	[ $(( saved % per )) = 0 ] || echo "# adopt $kb $state: $saved pages freed, not a multiple of $per"
+	calls hvo_shared "$kb" "${tag}adopt_$state" $(( saved / per ))
+	mm1=$(memmap_pages)
 	us=$(action restore)
 	echo "hvo_shared,$kb,$got,${tag}restore_$state,$us,$(( mm0 - $(memmap_pages) ))"
-	calls hvo_shared "$kb" "${tag}restore_$state" "$got"
+	back=$(( $(memmap_pages) - mm1 ))
+	[ $(( back % per )) = 0 ] || echo "# restore $kb $state: $back pages back, not a multiple of $per"
+	calls hvo_shared "$kb" "${tag}restore_$state" $(( back / per ))
 	timer_off
 	unload
 	if [ "$state" = in_use ]; then

@@ -10,7 +10,7 @@
 export HVO_VM_MEM=${HVO_VM_MEM:-2048}
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
-plan 59
+plan 71
 
 # The oracle's patterns, each as the kernel would print it.
 planted=(
@@ -111,32 +111,44 @@ out=$(tests/vm/run --no-build -- bash -c '. tests/guest/lib.sh; mount_hugetlbfs
 	km=/opt/hvo-kmod/$(uname -r)/hvo_call_time.ko
 	calls=/sys/kernel/debug/hvo_call_time/calls
 	echo 1 >/proc/sys/vm/hugetlb_optimize_vmemmap
-	insmod "$km" funcs=hugetlb_vmemmap_optimize_folios:list,hugetlb_vmemmap_restore_folios:list
+	fns=hugetlb_vmemmap_optimize_folios:optimize_list,hugetlb_vmemmap_restore_folios:restore_list
+	insmod "$km" funcs=$fns
 	pool_set 2048 "" 8; pool_set 2048 "" 0
-	sed "s/^/kernel /" "$calls"; echo >"$calls"; rmmod hvo_call_time
+	sed "s/^/kernel /" "$calls"; echo "kernel missed $(cat ${calls%/*}/missed)"
+	echo >"$calls"; rmmod hvo_call_time
 	echo 0 >/proc/sys/vm/hugetlb_optimize_vmemmap
+	insmod "$km" funcs=$fns
+	pool_set 2048 "" 8; pool_set 2048 "" 0
+	sed "s/^/none /" "$calls"; rmmod hvo_call_time
 	modprobe hvo_shared
-	insmod "$km" funcs=hugetlb_vmemmap_optimize_folios:list,hugetlb_vmemmap_restore_folios:list
+	insmod "$km" funcs=$fns
 	pool_set 2048 "" 8
 	echo "hvo_saved $(grep -m1 "^saved_bytes" /sys/kernel/debug/hvo_shared/stats)"
 	pool_set 2048 "" 0
 	sed "s/^/hvo /" "$calls"; rmmod hvo_call_time
 	rmmod hvo_shared
 	insmod "$km" funcs=no_such_function_hvo; echo "insmod_bad=$?"
+	insmod "$km" funcs=hugetlb_vmemmap_optimize_folios:sideways; echo "insmod_kind=$?"
 	pool_set 2048 "" 4
 	hot=$(helper hugehot); "$hot" 2 >/tmp/hot.out & pid=$!
 	until grep -q ready /tmp/hot.out; do sleep 0.1; done
 	kill -USR1 $pid; sleep 1; kill -USR2 $pid; wait $pid; echo "hugehot_exit=$?"
 	tail -n 1 /tmp/hot.out; echo "pass_lines=$(grep -c "^pass " /tmp/hot.out)"' 2>&1)
-# calls WHO FUNC: how many calls of FUNC the probe timed for WHO, each
-# of 8 folios and a duration.
-calls() { grep -cE "^$1 $2 8 [1-9][0-9]*$" <<<"$out"; }
+# calls WHO FUNC [FOLIOS]: how many calls of FUNC the probe timed for
+# WHO, each for FOLIOS (8) folios changed and a duration.
+calls() { grep -cE "^$1 $2 ${3:-8} [1-9][0-9]*$" <<<"$out"; }
 is "$(calls kernel hugetlb_vmemmap_optimize_folios)" 1 "the probe timed the kernel's optimize of 8 folios, once"
 is "$(calls kernel hugetlb_vmemmap_restore_folios)" 1 "  ... and its restore of them, once"
 is "$(calls hvo hugetlb_vmemmap_optimize_folios)" 1 "  ... and hvo_shared's optimize, through its hooks, once"
 is "$(calls hvo hugetlb_vmemmap_restore_folios)" 1 "  ... and hvo_shared's restore, through its hooks, once"
 ok "  ... which did optimize them" -- bash -c '! grep -q "^hvo_saved saved_bytes 0$" <<<"$1" && grep -q "^hvo_saved saved_bytes [1-9]" <<<"$1"' _ "$out"
+# With no HVO the kernel still calls both, for 8 folios it does not
+# change: counted at return, they are calls for none.
+is "$(calls none hugetlb_vmemmap_optimize_folios 0)" 1 "  ... with no HVO, an optimize of 8 folios changed none, and is counted so"
+is "$(calls none hugetlb_vmemmap_restore_folios 0)" 1 "  ... and so is the restore of 8 folios never optimized"
+is "$(sed -n 's/^kernel missed //p' <<<"$out")" 0 "  ... and it says it missed no call"
 ok "the probe refuses a function that does not exist" -- grep -qE '^insmod_bad=[1-9]' <<<"$out"
+ok "  ... and a kind it does not know" -- grep -qE '^insmod_kind=[1-9]' <<<"$out"
 is "$(sed -n 's/^hugehot_exit=//p' <<<"$out")" 0 "the live workload exits 0 after its passes"
 ok "  ... reports passes and no wrong word" -- grep -qE '^done passes [1-9][0-9]* wrong 0$' <<<"$out"
 ok "  ... one line per pass" -- test "$(sed -n 's/^pass_lines=//p' <<<"$out")" = \
@@ -153,15 +165,36 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done >"$csv"
 sum=$(tests/bench/summarize-calls "$csv")
 ok "summarize-calls: median, spread, count, ratio and goal of planted calls" -- \
-	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | 0.50 | <= 1.00: met |' <<<"$sum"
+	grep -qF '| 2 MiB | optimize_folios | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | 0.50 | <= 1.00: met |' <<<"$sum"
 sed -i 's/,1,10000$/,1,4000/' "$csv"
 ok "  ... and a goal missed is said to be" -- \
-	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | 1.25 | <= 1.00: not met |' \
+	grep -qF '| 2 MiB | optimize_folios | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | 1.25 | <= 1.00: not met |' \
 	<<<"$(tests/bench/summarize-calls "$csv")"
-sed -i '/^call,kernel,/d' "$csv"
+# The kernel's single-folio entry point is its own row, compared with
+# hvo_shared's own single-folio calls only; a call that changed no folio
+# is counted beside, not averaged in.
+echo "call,hvo_shared,2048,grow,hugetlb_vmemmap_optimize_folio,1,50000" >>"$csv"
+echo "call,hvo_shared,2048,grow,hugetlb_vmemmap_optimize_folios,0,900000" >>"$csv"
+sum=$(tests/bench/summarize-calls "$csv")
+ok "  ... single and bulk entry points apart: no kernel figure, no verdict" -- \
+	grep -qF '| 2 MiB | optimize_folio | hvo_shared | 50.0 | 50.0-50.0 min-max | 1 | - | - |' <<<"$sum"
+ok "  ... a call that changed no folio is counted beside, not in the median" -- \
+	grep -qF '| 2 MiB | optimize_folios | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 (+1 that changed none) | 1.25 | <= 1.00: not met |' <<<"$sum"
+# Calls the probe missed void the figures they touch: hvo_shared's here,
+# and the kernel's there, which leaves hvo_shared's without a verdict.
+echo "missed,hvo_shared,2048,shrink,3" >>"$csv"
+ok "  ... missed calls: no figure, and says why" -- \
+	grep -qF '| 2 MiB | optimize_folios | hvo_shared | - | - | 10 (+1 that changed none) | - | 3 calls missed: not a measurement |' \
+	<<<"$(tests/bench/summarize-calls "$csv")"
+sed -i 's/^missed,hvo_shared,/missed,kernel,/' "$csv"
+sum=$(tests/bench/summarize-calls "$csv")
+ok "  ... the kernel's missed: its row says so, and no verdict is given against it" -- \
+	bash -c 'grep -qF "| 2 MiB | optimize_folios | kernel | - | - | 10 | - | 3 calls missed: not a measurement |" <<<"$1" &&
+		grep -qF "| 2 MiB | optimize_folios | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 (+1 that changed none) | - | - |" <<<"$1"' _ "$sum"
+sed -i '/^call,kernel,/d; /^missed,/d; /,0,900000$/d; /_folio,1,50000$/d' "$csv"
 sum=$(tests/bench/summarize-calls "$csv")
 ok "  ... without the kernel's rows: no ratio and no verdict" -- \
-	grep -qF '| 2 MiB | optimize | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | - | - |' <<<"$sum"
+	grep -qF '| 2 MiB | optimize_folios | hvo_shared | 5.0 | 1.0-9.0 p10-p90 | 10 | - | - |' <<<"$sum"
 ok "  ... and no line says met" -- bash -c '! grep -q "met" <<<"$1"' _ "$sum"
 
 # Three rounds of each: too few for percentiles, so the spread says min-max.
@@ -183,20 +216,36 @@ for i in 1 2 3; do
 done >"$csv"
 sum=$(tests/bench/summarize-calls "$csv")
 ok "  ... 2 MiB restore against the kernel's: min-max of 3, 0.80, met" -- \
-	grep -qF '| 2 MiB | restore | hvo_shared | 20.0 | 18.8-21.2 min-max | 3 | 0.80 | <= 1.00: met |' <<<"$sum"
+	grep -qF '| 2 MiB | restore_folios | hvo_shared | 20.0 | 18.8-21.2 min-max | 3 | 0.80 | <= 1.00: met |' <<<"$sum"
 ok "  ... 1 GiB restore: 0.60 against a goal of 0.50, not met" -- \
-	grep -qF '| 1 GiB | restore | hvo_shared | 6000.0 | 6000.0-6000.0 min-max | 3 | 0.60 | <= 0.50: not met |' <<<"$sum"
+	grep -qF '| 1 GiB | restore_folios | hvo_shared | 6000.0 | 6000.0-6000.0 min-max | 3 | 0.60 | <= 0.50: not met |' <<<"$sum"
 ok "  ... adopt against the kernel's optimize: 2.00, not met" -- \
-	grep -qF '| 2 MiB | adopt_free | 20.0 | 20.0-20.0 min-max | 3 | 2.00 of its optimize | <= 1.50: not met |' <<<"$sum"
+	grep -qF '| 2 MiB | adopt_free | 20.0 | 20.0-20.0 min-max | 3 | 2.00 of its optimize_folios | <= 1.50: not met |' <<<"$sum"
 ok "  ... restore-all against the kernel's restore, not its optimize: 1.20, met" -- \
-	grep -qF '| 2 MiB | restore_free | 30.0 | 30.0-30.0 min-max | 3 | 1.20 of its restore | <= 1.50: met |' <<<"$sum"
+	grep -qF '| 2 MiB | restore_free | 30.0 | 30.0-30.0 min-max | 3 | 1.20 of its restore_folios | <= 1.50: met |' <<<"$sum"
 ok "  ... the scale line, computed: adopt 20 to 25 us, 1.25, met" -- \
 	grep -qF 'scale, adopt: 3 sizes from 100 to 5120 folios, dearest median / cheapest = 1.25: <= 1.50: met' <<<"$sum"
 ok "  ... restore-all 16 to 30 us, 1.88, not met" -- \
 	grep -qF 'scale, restore: 3 sizes from 100 to 5120 folios, dearest median / cheapest = 1.88: <= 1.50: not met' <<<"$sum"
-sed -i '/,hvo_restore_all,\|shrink/d' "$csv"
+echo "missed,hvo_shared,2048,scale_adopt_free,1" >>"$csv"
+sum=$(tests/bench/summarize-calls "$csv")
+ok "  ... an action's missed calls void its scale line" -- \
+	grep -qF 'scale, adopt: 1 calls missed: not a measurement' <<<"$sum"
+ok "  ... and its column, and nothing else" -- \
+	bash -c 'grep -qF "| 5120 | - (calls missed) | 16.0 (16.0-16.0 min-max) |" <<<"$1" &&
+		grep -qF "| 2 MiB | adopt_free | 20.0 |" <<<"$1"' _ "$sum"
+sed -i '/^missed,/d; /,hvo_restore_all,\|shrink/d' "$csv"
 ok "  ... with one pool size measured, no scale verdict" -- \
 	grep -qF 'scale, restore: fewer than two pool sizes measured: -' <<<"$(tests/bench/summarize-calls "$csv")"
+
+# The resize tables: without the kernel's rows, no ratio against it.
+res=$dir/results.csv
+printf '%s\n' config,hstate_kb,folios,op,usec,memmap_pages_saved none,2048,10,grow,1000,0 \
+	hvo_shared,2048,10,grow,1500,70 none,2048,10,shrink,100,0 hvo_shared,2048,10,shrink,300,0 >"$res"
+sum=$(tests/bench/summarize "$res")
+ok "summarize: without the kernel's rows, no ratio against it" -- \
+	grep -qF '| 2 MiB | grow | hvo_shared | 0.150 | 1.50 | - | 7 |' <<<"$sum"
+ok "  ... and no share of its shrink overhead" -- grep -qF '| 2 MiB | hvo_shared | 0.020 | - |' <<<"$sum"
 
 # The live goals: adopt 1.5x idle and 95% of the workload (met); restore
 # with no idle figure (no verdict) and 50% (not met).
