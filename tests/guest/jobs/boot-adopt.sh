@@ -8,7 +8,9 @@ fact() { echo "boot $1 $2"; }
 
 fact uptime "$(cut -d' ' -f1 /proc/uptime)"
 sed 's/^/# systemd-modules-load: /' /run/modules-load.log
+sed 's/^/# before-modules-load: /' /run/before-modules-load.log 2>/dev/null
 fact loaded "$(loaded && echo yes || echo no)"
+fact held "$(( $(command stat -c %s /dev/hugepages/held 2>/dev/null || echo 0) / 2097152 ))"
 fact pools "$(pool_get 1048576) $(pool_get 2048)"
 fact state "$(stat state)"
 fact optimized "$(stat folios_optimized)"
@@ -17,6 +19,8 @@ fact order18 "$(awk '$1 ~ /\.order18\.folios_optimized$/ { n += $2 } END { print
 fact freed "$(stat vmemmap_pages_freed)"
 fact verify "$(tail -n 1 /sys/kernel/debug/hvo_shared/verify)"
 dmesg | grep 'hvo_shared:' | sed 's/^/# dmesg: /'
+fact took "$(dmesg | sed -n 's/.*hvo_shared: took over \([0-9]*\) free folios$/\1/p' | tail -n 1)"
+fact in_use "$(dmesg | sed -n 's/.*hvo_shared: adopt: [0-9]* free folios optimized, \([0-9]*\) in use adopted$/\1/p' | tail -n 1)"
 # The kernel's time at the end of the load's adopt run (modprobe returns
 # after it): every folio of both pools optimized by then.
 fact done_at "$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: adopt: .*/\1/p' | tail -n 1)"
@@ -29,4 +33,5 @@ fact restore $?
 quiesce
 fact restored "$(( $(memmap_pages) - mm ))"
 fact left "$(stat folios_optimized)"
+rm -f /dev/hugepages/held
 rmmod hvo_shared
