@@ -8,6 +8,7 @@ show dkms install "hvo_shared/$version" -k "$(uname -r)"
 show modprobe hvo_shared
 show cat /sys/kernel/debug/hvo_shared/stats
 show grep -r . /sys/module/hvo_shared/parameters
+show grep -E 'nr_memmap' /proc/vmstat
 echo; echo "\$ echo 256 > /proc/sys/vm/nr_hugepages"
 echo 256 >/proc/sys/vm/nr_hugepages
 show grep -E 'HugePages_(Total|Free)' /proc/meminfo
