@@ -16,7 +16,7 @@
 
 plan 10
 NR=64
-SECS=${LIVE_SECONDS:-60}
+SECS=${LIVE_SECONDS:-30}
 # A round of 64 faults takes under a second under TCG: a mapper still
 # running this long after the end is stuck.
 GRACE=20
