@@ -27,6 +27,9 @@
  *                                 hugetlb heads in [FIRST, END): "heads H
  *                                 free F first_free PFN" (free: refcount 0
  *                                 and not poisoned)
+ *   kpaths reserved FIRST_PFN END_PFN
+ *                                 PG_reserved pages in [FIRST, END), which
+ *                                 no offline can move: "reserved R"
  *
  * Each prints one line of what it measured; exit 0 only if every page held
  * its pattern and the path did what it should.
@@ -54,6 +57,7 @@
 #define KPF_HEAD	15
 #define KPF_HUGE	17
 #define KPF_HWPOISON	19
+#define KPF_RESERVED	32
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 #define PM_PRESENT	(1ULL << 63)
 #ifndef MADV_SOFT_OFFLINE
@@ -528,6 +532,31 @@ static int hold(const char *mode, unsigned long nr, const char *dir, int watch)
 	return good == nr && !bad && !ioerr ? 0 : 1;
 }
 
+/* PG_reserved pages in [first, end): memblock's, never migrated. */
+static int reserved(uint64_t first, uint64_t end)
+{
+	int kpf = open("/proc/kpageflags", O_RDONLY);
+	static uint64_t f[4096];
+	unsigned long reserved = 0;
+	uint64_t pfn = first;
+	ssize_t got;
+	size_t i, n;
+
+	if (kpf < 0)
+		die("open kpageflags");
+	while (pfn < end) {
+		n = end - pfn < 4096 ? end - pfn : 4096;
+		got = pread(kpf, f, n * 8, pfn * 8);
+		if (got <= 0)
+			break;
+		for (i = 0; i < (size_t)got / 8; i++)
+			reserved += f[i] >> KPF_RESERVED & 1;
+		pfn += got / 8;
+	}
+	printf("reserved %lu\n", reserved);
+	return 0;
+}
+
 static int scan(uint64_t first, uint64_t end, unsigned int order)
 {
 	int kpf = open("/proc/kpageflags", O_RDONLY);
@@ -587,6 +616,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "scan") && argc >= 4)
 		return scan(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
 			    argc > 4 ? atoi(argv[4]) : 9);
+	if (!strcmp(cmd, "reserved") && argc == 4)
+		return reserved(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
 	fprintf(stderr, "usage: see the comment at the top of kpaths.c\n");
 	return 2;
 }

@@ -37,11 +37,17 @@ block_folios() {
 	"$kp" scan $((n * per_block)) $(( (n + 1) * per_block ))
 }
 
-# The ZONE_MOVABLE block with the most folios in use.
+# The ZONE_MOVABLE block with the most folios in use, of those with no
+# PG_reserved page: memblock allocates top-down, and with movablecore= its
+# boot allocations (node 1's memmap) can land in ZONE_MOVABLE, where they
+# make a block that no offline can empty (seen: "unmovable page",
+# reserved, at memory40's first PFN; the offline failed with EIO).
 best= best_used=-1
 for b in "$MEM"/memory*; do
 	grep -qx Movable "$b/valid_zones" 2>/dev/null || continue
 	[ "$(cat "$b/state")" = online ] || continue
+	n=${b#"$MEM"/memory}
+	[ "$("$kp" reserved $((n * per_block)) $(( (n + 1) * per_block )))" = "reserved 0" ] || continue
 	s=$(block_folios "$b")
 	used=$(( $(field heads " $s") - $(field free "$s") ))
 	[ "$(field heads " $s")" -gt 0 ] && [ "$used" -gt "$best_used" ] && best=$b best_used=$used
