@@ -29,6 +29,7 @@
  * beyond HVO_CALLS_MAX. A run with missed calls is not a measurement.
  */
 #include <linux/debugfs.h>
+#include <linux/hugetlb.h>
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
