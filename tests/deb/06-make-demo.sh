@@ -15,9 +15,11 @@ plan 12
 N=256
 
 kernel_vars 7.3
-version=$(make -s version)
+version=$(make -s --no-print-directory version)
 : >"$HVO_CACHE/make-demo.stamp"
-out=$(make demo 2>&1)
+# From a shell, as typed: not as a sub-make of make check-deb, whose
+# MAKEFLAGS would have every make below print its directories.
+out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make demo 2>&1)
 tap $? "make demo exits 0"
 sed 's/^/#   /' <<<"$out"
 

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 
-version=$(make -s -C "$REPO" version)
+version=$(make -s --no-print-directory -C "$REPO" version)
 plan 18
 
 # build_in ROOT KDIR: build a copy of the DKMS source tree, print the log.

@@ -32,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
 # This tree's module, as DKMS installed it. tests/check has installed it
 # before (01-build): reinstalling would take it from under the suite's
 # guests, which run beside this test.
-version=$(make -s version)
+version=$(make -s --no-print-directory version)
 installed=$(xz -dc "$ROOT/lib/modules/$KVER/updates/dkms/hvo_shared.ko.xz" 2>/dev/null |
 	tr '\0' '\n' | sed -n 's/^version=//p' | head -n 1)
 if [ "$installed" = "$version" ]; then
