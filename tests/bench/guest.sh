@@ -124,7 +124,7 @@ action() {
 # restore (restore-all), and checks the file's data afterwards. TAG
 # prefixes the op (scale_: the pool-size series).
 adopt_restore() {
-	local kb=$1 n=$2 state=$3 tag=${4:-} dir=/dev/hugepages mm0 mm1 us got saved per back ok=ok
+	local kb=$1 n=$2 state=$3 tag=${4:-} dir=/dev/hugepages mm0 mm1 mm2 us got saved per back ok=ok
 	[ "$kb" = 1048576 ] && dir=/dev/hugepages-1G
 	setup none
 	settle
@@ -142,17 +142,18 @@ adopt_restore() {
 	echo >"$CALLS"
 	mm0=$(memmap_pages)
 	us=$(action adopt)
-	saved=$(( mm0 - $(memmap_pages) ))
+	mm1=$(memmap_pages)
+	saved=$(( mm0 - mm1 ))
 	echo "hvo_shared,$kb,$got,${tag}adopt_$state,$us,$saved"
 	# Per folio it changed: the vmemmap pages it freed, over those one
 	# folio frees (all but the head page's).
 	per=$(( kb / 256 - 1 ))
 	[ $(( saved % per )) = 0 ] || echo "# adopt $kb $state: $saved pages freed, not a multiple of $per"
 	calls hvo_shared "$kb" "${tag}adopt_$state" $(( saved / per ))
-	mm1=$(memmap_pages)
 	us=$(action restore)
-	echo "hvo_shared,$kb,$got,${tag}restore_$state,$us,$(( mm0 - $(memmap_pages) ))"
-	back=$(( $(memmap_pages) - mm1 ))
+	mm2=$(memmap_pages)
+	echo "hvo_shared,$kb,$got,${tag}restore_$state,$us,$(( mm0 - mm2 ))"
+	back=$(( mm2 - mm1 ))
 	[ $(( back % per )) = 0 ] || echo "# restore $kb $state: $back pages back, not a multiple of $per"
 	calls hvo_shared "$kb" "${tag}restore_$state" $(( back / per ))
 	timer_off

@@ -126,18 +126,16 @@ ok "  ... /etc/modprobe.d and /etc/modules-load.d examples, all commented out" -
 # of this tree, which the guest sees uncached.
 job_dir=$REPO/build/pkg-test.$$
 mkdir -p "$job_dir"
-for k in 7.2; do
-	kernel_vars "$k"
-	out=$(HVO_ROOT=$merged tests/vm/run --kernel "$k" --no-build --timeout 900 -- \
-		bash tests/guest/jobs/package-load.sh 2>&1)
-	rc=$?
-	tap $rc "guest $KVER booted from the root the packages went into"
-	[ $rc = 0 ] || tail -n 20 <<<"$out" | sed 's/^/#   /'
-	is "$(fact modprobe "$out") $(fact version "$out")" "0 $n" "  ... modprobe hvo_shared loads version $n"
-	ok "  ... from DKMS's directory" -- grep -q "^/lib/modules/$KVER/updates/dkms/hvo_shared.ko" <<<"$(fact path "$out")"
-	is "$(fact hvoctl "$out") $(fact optimized "$out") $(fact rmmod "$out")" "0 16 0" \
-		"  ... hvoctl status works, a pool of 16 is optimized, rmmod works"
-done
+kernel_vars 7.2
+out=$(HVO_ROOT=$merged tests/vm/run --kernel 7.2 --no-build --timeout 900 -- \
+	bash tests/guest/jobs/package-load.sh 2>&1)
+rc=$?
+tap $rc "guest $KVER booted from the root the packages went into"
+[ $rc = 0 ] || tail -n 20 <<<"$out" | sed 's/^/#   /'
+is "$(fact modprobe "$out") $(fact version "$out")" "0 $n" "  ... modprobe hvo_shared loads version $n"
+ok "  ... from DKMS's directory" -- grep -q "^/lib/modules/$KVER/updates/dkms/hvo_shared.ko" <<<"$(fact path "$out")"
+is "$(fact hvoctl "$out") $(fact optimized "$out") $(fact rmmod "$out")" "0 16 0" \
+	"  ... hvoctl status works, a pool of 16 is optimized, rmmod works"
 
 # The upgrade, in a 7.3 guest: the host runs dpkg -i while N is loaded.
 kernel_vars 7.3

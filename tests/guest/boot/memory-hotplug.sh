@@ -30,12 +30,14 @@ consistent "pool grown"
 hold_start file $((N - 32)) /dev/hugepages
 tap $? "$((N - 32)) folios mapped and filled"
 
-# block_folios BLOCK: "heads H free F ..." for the PFNs of memory BLOCK.
+# block_pfns BLOCK: the first and the end PFN of memory BLOCK.
 per_block=$(( 0x$(cat $MEM/block_size_bytes) / 4096 ))
-block_folios() {
+block_pfns() {
 	local n=${1#"$MEM"/memory}
-	"$kp" scan $((n * per_block)) $(( (n + 1) * per_block ))
+	echo $((n * per_block)) $(( (n + 1) * per_block ))
 }
+# block_folios BLOCK: "heads H free F ..." for the PFNs of memory BLOCK.
+block_folios() { "$kp" scan $(block_pfns "$1"); }
 
 # The ZONE_MOVABLE block with the most folios in use, of those with no
 # PG_reserved page: memblock allocates top-down, and with movablecore= its
@@ -46,8 +48,7 @@ best= best_used=-1
 for b in "$MEM"/memory*; do
 	grep -qx Movable "$b/valid_zones" 2>/dev/null || continue
 	[ "$(cat "$b/state")" = online ] || continue
-	n=${b#"$MEM"/memory}
-	[ "$("$kp" reserved $((n * per_block)) $(( (n + 1) * per_block )))" = "reserved 0" ] || continue
+	[ "$("$kp" reserved $(block_pfns "$b"))" = "reserved 0" ] || continue
 	s=$(block_folios "$b")
 	used=$(( $(field heads " $s") - $(field free "$s") ))
 	[ "$(field heads " $s")" -gt 0 ] && [ "$used" -gt "$best_used" ] && best=$b best_used=$used

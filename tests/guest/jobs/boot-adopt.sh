@@ -18,13 +18,14 @@ fact order9 "$(awk '$1 ~ /\.order9\.folios_optimized$/ { n += $2 } END { print n
 fact order18 "$(awk '$1 ~ /\.order18\.folios_optimized$/ { n += $2 } END { print n + 0 }' "$STATS")"
 fact freed "$(stat vmemmap_pages_freed)"
 fact verify "$(tail -n 1 /sys/kernel/debug/hvo_shared/verify)"
-dmesg | grep 'hvo_shared:' | sed 's/^/# dmesg: /'
-fact took "$(dmesg | sed -n 's/.*hvo_shared: took over \([0-9]*\) free folios$/\1/p' | tail -n 1)"
-fact in_use "$(dmesg | sed -n 's/.*hvo_shared: adopt: [0-9]* free folios optimized, \([0-9]*\) in use adopted$/\1/p' | tail -n 1)"
+log=$(dmesg | grep 'hvo_shared:')
+sed 's/^/# dmesg: /' <<<"$log"
+fact took "$(sed -n 's/.*hvo_shared: took over \([0-9]*\) free folios$/\1/p' <<<"$log" | tail -n 1)"
+fact in_use "$(sed -n 's/.*hvo_shared: adopt: [0-9]* free folios optimized, \([0-9]*\) in use adopted$/\1/p' <<<"$log" | tail -n 1)"
 # The kernel's time at the end of the load's adopt run (modprobe returns
 # after it): every folio of both pools optimized by then.
-fact done_at "$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: adopt: .*/\1/p' | tail -n 1)"
-fact load_at "$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: .*/\1/p' | head -n 1)"
+fact done_at "$(sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: adopt: .*/\1/p' <<<"$log" | tail -n 1)"
+fact load_at "$(sed -n 's/^\[ *\([0-9.]*\)\] hvo_shared: .*/\1/p' <<<"$log" | head -n 1)"
 quiesce
 mm=$(memmap_pages)
 echo 1 >"$PARAMS/restore"

@@ -45,7 +45,7 @@
 
 static char *funcs;
 module_param(funcs, charp, 0444);
-MODULE_PARM_DESC(funcs, "functions to time: name[:list],...");
+MODULE_PARM_DESC(funcs, "functions to time: name[:kind],...");
 
 enum call_kind {
 	CALL_ONE,
