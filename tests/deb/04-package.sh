@@ -109,8 +109,7 @@ for k in "$k73" "$k72"; do
 	ok "  ... DKMS built and installed it for $k" -- \
 		grep -q "hvo_shared/$n, $k, x86_64: installed" <<<"$status"
 done
-old=$(basename "$(ls -d "$merged"/usr/src/linux-headers-6.12.*-amd64 2>/dev/null | head -n 1)")
-old=${old#linux-headers-}
+old=$(old_kver "$merged")
 ok "  ... refused $old with DKMS's BUILD_EXCLUSIVE message and the reason" -- \
 	bash -c 'grep -q BUILD_EXCLUSIVE <<<"$1" && grep -q "kernel $2 is not supported" <<<"$1"' _ "$out" "$old"
 ok "  ... hvoctl and the bpftrace tools on PATH, manual pages and completion installed" -- \

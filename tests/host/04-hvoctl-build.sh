@@ -2,6 +2,8 @@
 # hvoctl builds warning-free at -O2 -Wall -Wextra (its Makefile's flags):
 # with the 7.3 build root's gcc, and with the host's when it has libkmod's
 # headers (gcc 12 and 14 both warned of a maybe-uninitialized length).
+# beside: guests (tests/check runs it beside the suite's guests: it builds
+# in a directory of its own, and the guests need none of it)
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 plan 4

@@ -9,6 +9,8 @@
 # It also shows it can fail: LAYERS_EXTRA_CALL="hvo_pool_takeover" makes
 # the engine's core (engine.c) call up into the pool actions in a copy of
 # the tree, and that run must fail by name.
+# beside: guests (tests/check runs it beside the suite's guests: it builds
+# copies of the tree, and the guests need none of it)
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 cd "$REPO" || exit 1

@@ -27,6 +27,15 @@ kernel_vars() {
 	ROOT=${HVO_ROOT:-$HVO_CACHE/root-$1}
 }
 
+# old_kver ROOT: the 6.12 kernel whose headers a build root carries, to
+# see the module refuse a kernel without mask-encoded compound_info.
+old_kver() {
+	local d
+	d=$(ls -d "$1"/usr/src/linux-headers-6.12.*-amd64 2>/dev/null | head -n 1)
+	d=$(basename "$d")
+	echo "${d#linux-headers-}"
+}
+
 # The Debian mirror: HVO_MIRROR if set, else the one this machine's own
 # apt uses for Debian itself (no host is hard-coded): the entry for
 # deb.debian.org if there is one, else the first of debian.sources, else
@@ -46,19 +55,21 @@ debian_mirror() {
 	echo "${m%/}"
 }
 
-# Run a command chrooted in $1 with proc/sys/dev mounted, then unmount.
+# Run a command chrooted in $1 with proc/sys/dev mounted, in a mount
+# namespace of its own: guests boot from these roots over 9p while host
+# tests build in them, and a bind mount (or its lazy unmount) under a
+# guest's feet took /proc from a booting guest.
 in_root() {
-	local root=$1 rc=0 d
+	local root=$1
 	shift
-	for d in proc sys dev dev/pts; do
-		mountpoint -q "$root/$d" || mount --bind "/$d" "$root/$d"
-	done
-	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
-	for d in dev/pts dev sys proc; do
-		umount -l "$root/$d" 2>/dev/null || true
-	done
-	return $rc
+	unshare --mount --propagation private -- bash -c '
+		root=$1
+		shift
+		for d in proc sys dev dev/pts; do
+			mount --bind "/$d" "$root/$d" || exit 125
+		done
+		exec chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' in_root "$root" "$@"
 }
 
 # What fails a guest run even when its command succeeded: these in the
