@@ -1,13 +1,14 @@
 #!/bin/bash
 # The module as the guests get it, built in the cached build roots (never
-# the host kernel): DKMS for 7.3 and 7.2, one readable refusal for 6.12,
-# and hvoctl's packaging install. The suite's guests wait for it; the
-# warning and style checks (05-warnings-style) run beside them.
+# the host kernel): DKMS for 7.3 and 7.2, built with W=1 and without a
+# warning, one readable refusal for 6.12, and hvoctl's packaging install.
+# The suite's guests wait for it; the other compiler and style checks
+# (05-warnings-style) run beside them.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../vm/lib.sh"
 
 version=$(make -s --no-print-directory -C "$REPO" version)
-plan 8
+plan 12
 
 # kernel_builds K: DKMS install for kernel K, results into $work/K.*.
 # Each kernel has its own build root: both run at once, one per core.
@@ -19,6 +20,7 @@ kernel_builds() {
 	"$REPO/tests/vm/install-module" "$1" >"$work/$1.install" 2>&1
 	echo $? >"$work/$1.install.rc"
 	in_root "$ROOT" dkms status hvo_shared >"$work/$1.status" 2>/dev/null
+	cp "$ROOT/var/lib/dkms/hvo_shared/$version/$KVER/x86_64/log/make.log" "$work/$1.make.log" 2>/dev/null
 }
 for k in 7.3 7.2; do kernel_builds "$k" & done
 wait
@@ -28,6 +30,10 @@ for k in 7.3 7.2; do
 	[ "$(cat "$work/$k.install.rc")" = 0 ] || sed 's/^/#   /' "$work/$k.install"
 	ok "dkms status says installed for $kver" -- \
 		grep -q "hvo_shared/$version, $kver, x86_64: installed" "$work/$k.status"
+	ok "  ... DKMS's make.log is there" -- test -s "$work/$k.make.log"
+	warn=$(grep -c 'warning:' "$work/$k.make.log" 2>/dev/null)
+	is "${warn:-0}" 0 "  ... and its W=1 build has no warnings"
+	[ "${warn:-0}" = 0 ] || grep 'warning:' "$work/$k.make.log" | head -n 5 | sed 's/^/#   /'
 done
 
 kernel_vars 7.3
