@@ -101,8 +101,11 @@ start_workers() {
 # stop_workers: wait for the deadline, then up to GRACE seconds for every
 # worker to notice; kill the late ones. Sets LATE to how many were.
 stop_workers() {
-	local p running
-	sleep $(( END - $(date +%s) > 0 ? END - $(date +%s) : 0 ))
+	local p running left
+	# One reading of the clock: with two, the deadline could pass between
+	# them and sleep get a negative number (seen under a loaded host).
+	left=$(( END - $(date +%s) ))
+	[ "$left" -le 0 ] || sleep "$left"
 	touch "$W/stop"
 	LATE=0
 	# One probe a worker a round: probing the first live worker twice
