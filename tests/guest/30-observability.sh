@@ -4,7 +4,7 @@
 # the stats file. (Tracepoints: 00-tracepoints; hvoctl: 31-hvoctl.)
 . "$(dirname "$0")/lib.sh"
 
-plan 14
+plan 15
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BT=$REPO/tools/bpftrace
@@ -12,9 +12,31 @@ WL=$REPO/tests/guest/bin
 unload
 mount_hugetlbfs
 
-# --- bpftrace tools, each attached, then the workload, then it exits ------
+# --- bpftrace tools, attached at once, then the workload -------------------
+# Each tool takes 2-10 s to start under TCG, so the three start together.
+# A tool's child (-c) runs once every probe of it is attached: it writes
+# its PID, which says the tool is ready, and sleeps; killing it ends the
+# tool, which prints its maps.
+T=/tmp/30-observability
+rm -rf $T
+mkdir -p $T
+# (bpftrace splits -c's command at spaces, quotes or not: a script file.)
+echo 'echo $$ >"$1"; exec sleep 600' >$T/child.sh
 modprobe hvo_shared
-out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 64" "$BT/hvo-latency.bt" 2>&1)
+for tool in hvo-latency hvo-events hvo-savings; do
+	bpftrace -c "/bin/sh $T/child.sh $T/$tool.ready" "$BT/$tool.bt" >$T/$tool.out 2>&1 &
+done
+for _ in $(seq 120); do
+	[ "$(cat $T/*.ready 2>/dev/null | wc -l)" = 3 ] && break
+	sleep 1
+done
+ok "the three tools attached" -- test "$(cat $T/*.ready 2>/dev/null | wc -l)" = 3
+/bin/bash "$WL/resize.sh" 2048 64
+# shellcheck disable=SC2046 # a list of PIDs
+kill $(cat $T/*.ready)
+wait
+
+out=$(cat $T/hvo-latency.out)
 # printed BANNER: true if bpftrace's output has it; else say what it printed.
 printed() {
 	grep -q "^$1" <<<"$out" && return
@@ -31,12 +53,12 @@ for m in optimize_usecs restore_usecs; do
 	[ "$n" = 64 ] || sed 's/^/#   /' <<<"$hist"
 done
 
-out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 8" "$BT/hvo-events.bt" 2>&1)
-is "$(grep -cE '^[0-9:]{8} +[0-9]+ +bash +optimize +0x[0-9a-f]+ +9 +[01] +[0-9]+ +0 ' <<<"$out")" 8 \
-	"hvo-events.bt: 8 optimize lines, each with pid and comm"
-is "$(grep -cE ' restore +0x[0-9a-f]+ +9 ' <<<"$out")" 8 "hvo-events.bt: 8 restore lines"
+out=$(cat $T/hvo-events.out)
+is "$(grep -cE '^[0-9:]{8} +[0-9]+ +bash +optimize +0x[0-9a-f]+ +9 +[01] +[0-9]+ +0 ' <<<"$out")" 64 \
+	"hvo-events.bt: 64 optimize lines, each with pid and comm"
+is "$(grep -cE ' restore +0x[0-9a-f]+ +9 ' <<<"$out")" 64 "hvo-events.bt: 64 restore lines"
 
-out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 64" "$BT/hvo-savings.bt" 2>&1)
+out=$(cat $T/hvo-savings.out)
 opt=$(awk '/^[0-9:]{8} / { n += $2 } END { print n + 0 }' <<<"$out")
 rst=$(awk '/^[0-9:]{8} / { n += $3 } END { print n + 0 }' <<<"$out")
 top=$(awk '/^[0-9:]{8} / && $5 > m { m = $5 } END { print m + 0 }' <<<"$out")
@@ -64,7 +86,10 @@ attached_all() {
 # the tool loads, attaches every probe, runs bounded through a resize, and
 # reports no failure where there was none; and the same check catches a
 # copy of it with a misspelled tracepoint.
+# hvo-latency.bt with a time limit starts beside it.
 modprobe hvo_shared
+timeout 60 bpftrace "$BT/hvo-latency.bt" 3 >$T/timed.out 2>&1 &
+timed=$!
 out=$(bpftrace -c "/bin/bash $WL/resize.sh 2048 16" "$BT/hvo-failures.bt" 0 2>&1)
 rc=$?
 ok "hvo-failures.bt ran clean and every tracepoint it names exists" -- attached_all "$out" "$rc" "$BT/hvo-failures.bt"
@@ -78,7 +103,8 @@ sed 's/^tracepoint:hvo_shared:folio_optimize,$/tracepoint:hvo_shared:folio_optim
 	"$BT/hvo-failures.bt" >/tmp/hvo-failures-broken.bt
 ! attached_all "$out" "$rc" /tmp/hvo-failures-broken.bt
 tap $? "a copy with a misspelled probe fails the same check"
-out=$(timeout 60 bpftrace "$BT/hvo-latency.bt" 3 2>&1)
+wait $timed
 tap $? "hvo-latency.bt 3 exits by itself after 3 seconds"
 rmmod hvo_shared
+rm -rf $T
 tap_done
